@@ -212,21 +212,31 @@ class ContentLibrary:
         exclude_ids: Iterable[str] = (),
         today: date | None = None,
     ) -> list[ContentItem]:
-        """Sendable items of this kind answering this intent, in deterministic order."""
+        """Sendable items of this kind answering this intent, in deterministic order.
+
+        The order takes one item from each theme in turn (themes by their `order`, items by their
+        place in the file), so a young person who comes back to the same topic hears a different
+        core message each time rather than four variations of the first one.
+        """
         if intent not in KNOWN_INTENTS:
             raise ValueError(f"unknown intent {intent!r}")
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
         today = today or date.today()
-        excluded = set(exclude_ids)
-        return [
+        matching = [
             item
             for item in self.items
-            if item.kind == kind
-            and intent in item.intents
-            and item.id not in excluded
-            and self.is_sendable(item, today)
+            if item.kind == kind and intent in item.intents and self.is_sendable(item, today)
         ]
+        # Rounds are counted before excluding given items, so the order never shifts mid-chat.
+        turn: dict[str, int] = {}
+        taken_per_theme: dict[str, int] = {}
+        for item in matching:
+            turn[item.id] = taken_per_theme.get(item.theme, 0)
+            taken_per_theme[item.theme] = turn[item.id] + 1
+        excluded = set(exclude_ids)
+        ordered = sorted(matching, key=lambda item: (turn[item.id], item.rank))
+        return [item for item in ordered if item.id not in excluded]
 
     def next_item(
         self,

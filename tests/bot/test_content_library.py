@@ -160,6 +160,21 @@ def test_next_item_is_deterministic_and_skips_given_ids():
     assert second is not None and second.id != first.id
 
 
+def test_a_repeated_topic_hears_a_different_core_message_each_time():
+    """Round-robin over themes: the first answers to one topic come from different themes."""
+    library = load_library()
+    for intent in ("parent_alcohol", "parent_drugs", "conflict_home", "violence"):
+        given: list[str] = []
+        themes = []
+        for _ in range(3):
+            item = library.next_item(intent, "psychoeducation", given, today=TODAY)
+            given.append(item.id)
+            themes.append(item.theme)
+        assert len(set(themes)) == 3, (intent, given)
+    first = library.next_item("parent_alcohol", "psychoeducation", today=TODAY)
+    assert first.id == "not_your_fault_core"
+
+
 def test_draft_and_expired_items_are_never_offered(content_dir):
     library = load_library(content_dir)
     first, second = library.items_for("violence", "psychoeducation", today=TODAY)[:2]
