@@ -1,0 +1,39 @@
+# Entry points. `make run` and `make test` work from a fresh clone: they install what they need.
+SHELL := /bin/bash
+BOT_PY := .venv-bot/bin/python
+SERVICE_PY := .venv-service/bin/python
+export TF_CPP_MIN_LOG_LEVEL := 2
+NLU ?= data/tests/nlu_holdout.yml
+OUT ?= results/eval-nlu
+
+.PHONY: envs run test train eval-nlu content-check validate lint clean
+
+envs:
+	@bash scripts/setup_envs.sh
+
+run: envs
+	@$(SERVICE_PY) scripts/stack.py run
+
+test:
+	@bash scripts/test.sh
+
+train: envs
+	@$(SERVICE_PY) scripts/stack.py train
+
+# Rasa's standard NLU reports for the newest model on any NLU file (see DESIGN.md).
+eval-nlu: envs
+	@$(SERVICE_PY) scripts/stack.py train
+	@mkdir -p "$(OUT)"
+	$(BOT_PY) -m rasa test nlu --model "$$($(SERVICE_PY) scripts/stack.py model)" --nlu "$(NLU)" --out "$(OUT)" --successes
+
+content-check: envs
+	@$(BOT_PY) -m bot.content_check
+
+validate: envs
+	$(BOT_PY) -m rasa data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data data/nlu data/rules
+
+lint: envs
+	.venv-service/bin/ruff check handoff_service bot scripts tests
+
+clean:
+	rm -rf .venv-bot .venv-service .venv-tools build var results

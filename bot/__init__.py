@@ -1,0 +1,1 @@
+"""The Rasa bot project: config, domain, custom actions, NLU components and approved content."""

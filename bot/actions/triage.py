@@ -1,0 +1,91 @@
+"""What the bot has learned in a conversation, read from the tracker (pure functions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+
+RISK_RANK = {"normal": 0, "high": 1, "critical": 2}
+CRITICAL_INTENTS = ("self_harm", "suicidal", "immediate_danger")
+TOPIC_INTENTS = (
+    "parent_alcohol",
+    "parent_drugs",
+    "own_substance_use",
+    "feeling_guilt",
+    "feeling_sad",
+    "feeling_anxious",
+    "conflict_home",
+    "violence",
+    *CRITICAL_INTENTS,
+)
+NOT_A_TOPIC = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "nlu_fallback")
+
+
+def risk_of_intent(intent: str | None) -> str:
+    if intent in CRITICAL_INTENTS:
+        return "critical"
+    if intent == "violence":
+        return "high"
+    return "normal"
+
+
+def intents_seen(tracker: Tracker) -> list[str]:
+    seen: list[str] = []
+    for event in tracker.events:
+        if event.get("event") == "user":
+            name = (event.get("parse_data") or {}).get("intent", {}).get("name")
+            if name and name not in NOT_A_TOPIC and name not in seen:
+                seen.append(name)
+    return seen
+
+
+def highest_risk(intents: list[str]) -> str:
+    return max((risk_of_intent(i) for i in intents), key=RISK_RANK.__getitem__, default="normal")
+
+
+def main_topic(intents: list[str]) -> str | None:
+    """The riskiest topic, else the most recent topic intent."""
+    topics = [i for i in intents if i in TOPIC_INTENTS]
+    if not topics:
+        return intents[-1] if intents else None
+    top_rank = max(RISK_RANK[risk_of_intent(i)] for i in topics)
+    riskiest = [i for i in topics if RISK_RANK[risk_of_intent(i)] == top_rank]
+    return riskiest[0] if top_rank > 0 else topics[-1]
+
+
+def entities_seen(tracker: Tracker) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for event in tracker.events:
+        if event.get("event") != "user":
+            continue
+        for entity in (event.get("parse_data") or {}).get("entities", []):
+            name, value = entity.get("entity"), entity.get("value")
+            if name in ("carer", "substance") and isinstance(value, str):
+                values = found.setdefault(name, [])
+                if value not in values:
+                    values.append(value)
+    return found
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if (event.get("parse_data") or {}).get("intent", {}).get("name") == "nlu_fallback":
+                count += 1
+            else:
+                break
+    return count
+
+
+def triage_payload(tracker: Tracker, content_given: list[str], reason: str) -> dict[str, Any]:
+    intents = intents_seen(tracker)
+    return {
+        "risk": highest_risk(intents),
+        "topic": main_topic(intents),
+        "intents": intents,
+        "entities": entities_seen(tracker),
+        "content_given": content_given,
+        "reason": reason,
+    }

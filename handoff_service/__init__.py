@@ -1,0 +1,1 @@
+"""The public handoff service: conversations, the counsellor queue, shifts and the audit trail."""

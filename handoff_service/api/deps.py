@@ -1,0 +1,131 @@
+"""Typed dependencies, so route signatures read like sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from handoff_service.config import Settings
+from handoff_service.events import EventBroker
+from handoff_service.models import Conversation, User
+from handoff_service.security import conversation_token_matches, decode_access_token
+
+NOT_FOUND = "Samtalen findes ikke, eller koden til den passer ikke."
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.session_factory() as session:
+        yield session
+
+
+def get_broker(request: Request) -> EventBroker:
+    return request.app.state.broker
+
+
+def get_texts(request: Request) -> dict[str, Any]:
+    return request.app.state.texts
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+BrokerDep = Annotated[EventBroker, Depends(get_broker)]
+TextsDep = Annotated[dict[str, Any], Depends(get_texts)]
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def young_conversation(conversation_id: str, session: SessionDep, credentials: BearerDep) -> Conversation:
+    """The conversation the bearer token opens. Unknown id and wrong token look the same."""
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Mangler koden til samtalen (Authorization: Bearer).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    conversation = session.get(Conversation, conversation_id) if len(conversation_id) <= 36 else None
+    token_hash = conversation.token_hash if conversation else "0" * 64
+    if not conversation_token_matches(credentials.credentials, token_hash) or conversation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return conversation
+
+
+YoungConversationDep = Annotated[Conversation, Depends(young_conversation)]
+
+
+def current_user(session: SessionDep, settings: SettingsDep, credentials: BearerDep) -> User:
+    unauthorised = HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "Du er ikke logget ind, eller dit login er udløbet.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+    if credentials is None:
+        raise unauthorised
+    claims = decode_access_token(credentials.credentials, settings.secret_key)
+    if claims is None:
+        raise unauthorised
+    try:
+        user = session.get(User, int(claims["sub"]))
+    except (TypeError, ValueError):
+        raise unauthorised from None
+    if user is None or not user.is_active or claims.get("ver") != user.token_version:
+        raise unauthorised
+    return user
+
+
+CurrentUserDep = Annotated[User, Depends(current_user)]
+
+
+def require_role(*roles: str):
+    def checker(user: CurrentUserDep) -> User:
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "Din rolle giver ikke adgang til dette.")
+        return user
+
+    return checker
+
+
+CounsellorDep = Annotated[User, Depends(require_role("counsellor", "admin"))]
+TrainerDep = Annotated[User, Depends(require_role("trainer", "admin"))]
+AdminDep = Annotated[User, Depends(require_role("admin"))]
+
+
+def counsellor_conversation(conversation_id: str, session: SessionDep, user: CounsellorDep) -> Conversation:
+    conversation = session.get(Conversation, conversation_id) if len(conversation_id) <= 36 else None
+    if conversation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Samtalen findes ikke.")
+    return conversation
+
+
+CounsellorConversationDep = Annotated[Conversation, Depends(counsellor_conversation)]
+
+
+def owned_conversation(conversation: CounsellorConversationDep, user: CounsellorDep) -> Conversation:
+    """A conversation the caller has claimed and that is still open."""
+    if conversation.status != "active" or conversation.counsellor_id != user.id:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "Samtalen er ikke din lige nu. Tag den fra køen først."
+        )
+    return conversation
+
+
+OwnedConversationDep = Annotated[Conversation, Depends(owned_conversation)]
+
+
+def internal_caller(request: Request, settings: SettingsDep) -> None:
+    import hmac
+
+    presented = request.headers.get("x-internal-token", "")
+    if not hmac.compare_digest(presented.encode(), settings.internal_api_token.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "internal API: wrong or missing token")
+
+
+InternalDep = Annotated[None, Depends(internal_caller)]

@@ -1,0 +1,201 @@
+"""The young person's side: start a conversation, write, read, follow live."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+
+from handoff_service import conversations as ops
+from handoff_service.api.deps import BrokerDep, SessionDep, SettingsDep, TextsDep, YoungConversationDep
+from handoff_service.config import Settings
+from handoff_service.db import utcnow
+from handoff_service.domain.shifts import danish_clock
+from handoff_service.events import EventBroker, format_sse
+from handoff_service.models import Conversation
+from handoff_service.notify import conversation_channel, publish_messages, publish_queue_changed
+from handoff_service.rasa_client import RasaUnavailable, send_to_rasa
+from handoff_service.risk_net import risk_match
+from handoff_service.schemas import (
+    ConversationCreated,
+    ConversationOut,
+    MessageIn,
+    MessageOut,
+    ServiceStatus,
+    Triage,
+    TurnOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["young person"])
+logger = logging.getLogger(__name__)
+
+GREETING_TRIGGER = "/greet"
+KEEPALIVE_SECONDS = 15
+
+
+def _store_bot_lines(session: Session, conversation: Conversation, lines: list[str]) -> list[MessageOut]:
+    return [ops.message_out(ops.add_message(session, conversation, "bot", line)) for line in lines]
+
+
+@router.post("/conversations", status_code=status.HTTP_201_CREATED, response_model=ConversationCreated)
+def start_conversation(
+    session: SessionDep, settings: SettingsDep, broker: BrokerDep, texts: TextsDep
+) -> ConversationCreated:
+    conversation, token = ops.create_conversation(session)
+    session.commit()
+    try:
+        lines = send_to_rasa(settings.rasa_url, conversation.id, GREETING_TRIGGER, settings.rasa_timeout_seconds)
+    except RasaUnavailable:
+        lines = []
+    if not lines:
+        lines = texts["greeting_without_bot"]
+    session.expire_all()
+    greeting = _store_bot_lines(session, conversation, lines)
+    session.commit()
+    logger.info("conversation started")
+    return ConversationCreated(id=conversation.id, token=token, status=conversation.status, messages=greeting)
+
+
+@router.post("/conversations/{conversation_id}/messages", response_model=TurnOut)
+def write_message(
+    body: MessageIn,
+    conversation: YoungConversationDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    texts: TextsDep,
+) -> TurnOut:
+    now = utcnow()
+    queue_before = (conversation.status, conversation.risk_rank)
+    young = ops.message_out(ops.add_message(session, conversation, "young", body.text))
+    # Stored before anything else can fail: what the young person wrote is never lost.
+    session.commit()
+    publish_messages(broker, conversation.id, [young])
+
+    replies: list[MessageOut] = []
+    net = risk_match(body.text)
+    if conversation.status == "closed":
+        ops.hand_off(session, conversation, Triage(reason="young_returned"), now)
+        replies = _store_bot_lines(session, conversation, texts["queued_by_young_person"])
+    elif conversation.status in ("bot", "queued"):
+        try:
+            lines = send_to_rasa(settings.rasa_url, conversation.id, body.text, settings.rasa_timeout_seconds)
+        except RasaUnavailable:
+            lines = None
+        # The action server may have queued the conversation meanwhile, in its own transaction.
+        session.expire_all()
+        conversation = session.get(Conversation, conversation.id)
+        if lines is None:
+            reply_key = "critical_without_bot" if net and net.risk == "critical" else "fallback_rasa_down"
+            ops.hand_off(session, conversation, Triage(reason="bot_unavailable"), now)
+            replies = _store_bot_lines(session, conversation, texts[reply_key])
+        else:
+            replies = _store_bot_lines(session, conversation, lines)
+    if net is not None:
+        # The lexicon is a second net beside the classifier: critical words always reach a human.
+        ops.hand_off(session, conversation, Triage(risk=net.risk, intents=[net.intent], reason="risk_lexicon"), now)
+    session.commit()
+    publish_messages(broker, conversation.id, replies)
+    if (conversation.status, conversation.risk_rank) != queue_before or conversation.status == "queued":
+        publish_queue_changed(broker, session, settings, now, reason="message", conversation=conversation)
+    return TurnOut(
+        messages=replies,
+        status=conversation.status,
+        queue=ops.queue_info(session, settings, conversation, now),
+    )
+
+
+@router.post("/conversations/{conversation_id}/handoff", response_model=TurnOut)
+def ask_for_counsellor(
+    conversation: YoungConversationDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    texts: TextsDep,
+) -> TurnOut:
+    """The young person's own button: a human, now, whatever the bot understood."""
+    now = utcnow()
+    replies: list[MessageOut] = []
+    if conversation.status in ("bot", "closed"):
+        ops.hand_off(session, conversation, Triage(intents=["request_human"], reason="young_request"), now)
+        replies = _store_bot_lines(session, conversation, texts["queued_by_young_person"])
+        session.commit()
+        publish_messages(broker, conversation.id, replies)
+        publish_queue_changed(broker, session, settings, now, reason="handoff", conversation=conversation)
+    return TurnOut(
+        messages=replies, status=conversation.status, queue=ops.queue_info(session, settings, conversation, now)
+    )
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut)
+def read_conversation(
+    conversation: YoungConversationDep, session: SessionDep, settings: SettingsDep
+) -> ConversationOut:
+    return ConversationOut(
+        id=conversation.id,
+        status=conversation.status,
+        risk=conversation.risk,
+        topic=conversation.topic,
+        queue=ops.queue_info(session, settings, conversation, utcnow()),
+        messages=[ops.message_out(m) for m in conversation.messages],
+    )
+
+
+@router.get("/conversations/{conversation_id}/events")
+async def follow_conversation(
+    request: Request,
+    conversation: YoungConversationDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+) -> StreamingResponse:
+    snapshot = {
+        "status": conversation.status,
+        "risk": conversation.risk,
+        "topic": conversation.topic,
+        "queue": (q.model_dump(mode="json") if (q := ops.queue_info(session, settings, conversation, utcnow())) else None),
+    }
+    session.close()
+    return StreamingResponse(
+        sse_stream(request, broker, conversation_channel(conversation.id), snapshot),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def sse_stream(request: Request, broker: EventBroker, channel: str, snapshot: dict | None):
+    async with broker.subscribe(channel) as events:
+        if snapshot is not None:
+            yield format_sse("status", snapshot)
+        while not await request.is_disconnected():
+            try:
+                item = await asyncio.wait_for(events.get(), timeout=KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield ": keepalive\n\n"
+                continue
+            yield format_sse(item["event"], item["data"])
+
+
+@router.get("/service-status", response_model=ServiceStatus)
+def public_service_status(session: SessionDep, settings: SettingsDep) -> ServiceStatus:
+    return service_status(session, settings)
+
+
+def service_status(session: Session, settings: Settings) -> ServiceStatus:
+    now = utcnow()
+    context = ops.queue_context(session, settings, now)
+    next_info = context.info(context.waiting_count + 1)
+    return ServiceStatus(
+        shift_open=context.shift.is_open,
+        current_shift_end=context.shift.current_shift_end,
+        current_shift_end_text=(
+            danish_clock(context.shift.current_shift_end, context.tz) if context.shift.current_shift_end else None
+        ),
+        next_shift_start=context.shift.next_shift_start,
+        next_shift_text=next_info.next_shift_text,
+        waiting_count=context.waiting_count,
+        eta_minutes=next_info.eta_minutes,
+    )

@@ -1,0 +1,77 @@
+"""The internal API the bot's action server calls: service status, handoff and triage updates."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+
+from handoff_service import conversations as ops
+from handoff_service.api.deps import BrokerDep, InternalDep, SessionDep, SettingsDep
+from handoff_service.api.routes.conversations import service_status
+from handoff_service.db import utcnow
+from handoff_service.models import Conversation
+from handoff_service.notify import publish_queue_changed, publish_status
+from handoff_service.schemas import ServiceStatus, Triage, TurnOut
+
+router = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
+
+
+def _conversation(session, conversation_id: str) -> Conversation:
+    conversation = session.get(Conversation, conversation_id) if len(conversation_id) <= 36 else None
+    if conversation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown conversation")
+    return conversation
+
+
+@router.get("/service-status", response_model=ServiceStatus)
+def internal_service_status(_: InternalDep, session: SessionDep, settings: SettingsDep) -> ServiceStatus:
+    return service_status(session, settings)
+
+
+@router.post("/conversations/{conversation_id}/handoff", response_model=TurnOut)
+def handoff(
+    conversation_id: str,
+    triage: Triage,
+    _: InternalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+) -> TurnOut:
+    now = utcnow()
+    conversation = _conversation(session, conversation_id)
+    ops.hand_off(session, conversation, triage, now)
+    session.commit()
+    publish_queue_changed(broker, session, settings, now, reason="handoff", conversation=conversation)
+    return TurnOut(
+        messages=[], status=conversation.status, queue=ops.queue_info(session, settings, conversation, now)
+    )
+
+
+@router.post("/conversations/{conversation_id}/triage", response_model=TurnOut)
+def update_triage(
+    conversation_id: str,
+    triage: Triage,
+    _: InternalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+) -> TurnOut:
+    now = utcnow()
+    conversation = _conversation(session, conversation_id)
+    risk_before = conversation.risk_rank
+    ops.merge_triage(conversation, triage)
+    session.commit()
+    if conversation.status == "queued" and conversation.risk_rank != risk_before:
+        publish_queue_changed(broker, session, settings, now, reason="risk", conversation=conversation)
+    elif conversation.status != "queued":
+        publish_status(broker, conversation, None)
+    return TurnOut(
+        messages=[], status=conversation.status, queue=ops.queue_info(session, settings, conversation, now)
+    )
+
+
+@router.get("/conversations/{conversation_id}/queue", response_model=TurnOut)
+def queue_state(conversation_id: str, _: InternalDep, session: SessionDep, settings: SettingsDep) -> TurnOut:
+    conversation = _conversation(session, conversation_id)
+    return TurnOut(
+        messages=[], status=conversation.status, queue=ops.queue_info(session, settings, conversation, utcnow())
+    )

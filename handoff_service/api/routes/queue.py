@@ -1,0 +1,176 @@
+"""The counsellor's side: the live queue, claiming, the conversation view and its actions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from handoff_service import conversations as ops
+from handoff_service.api.deps import (
+    BrokerDep,
+    CounsellorConversationDep,
+    CounsellorDep,
+    OwnedConversationDep,
+    SessionDep,
+    SettingsDep,
+    TextsDep,
+)
+from handoff_service.api.routes.conversations import sse_stream
+from handoff_service.db import utcnow
+from handoff_service.models import Conversation
+from handoff_service.notify import (
+    DASHBOARD,
+    conversation_channel,
+    publish_messages,
+    publish_queue_changed,
+    publish_status,
+)
+from handoff_service.schemas import CloseIn, CounsellorConversationOut, MessageOut, QueueItemOut, ReplyIn
+
+router = APIRouter(prefix="/api/v1", tags=["counsellor"])
+
+
+def counsellor_view(conversation: Conversation, texts: dict) -> CounsellorConversationOut:
+    return CounsellorConversationOut(
+        id=conversation.id,
+        status=conversation.status,
+        risk=conversation.risk,
+        topic=conversation.topic,
+        triage=conversation.triage or {},
+        summary=ops.triage_summary(conversation, texts),
+        counsellor_id=conversation.counsellor_id,
+        anonymity_broken=conversation.anonymity_broken_at is not None,
+        queued_at=conversation.queued_at,
+        claimed_at=conversation.claimed_at,
+        messages=[ops.message_out(m) for m in conversation.messages],
+    )
+
+
+@router.get("/queue", response_model=list[QueueItemOut])
+def waiting_queue(session: SessionDep, user: CounsellorDep, texts: TextsDep) -> list[QueueItemOut]:
+    now = utcnow()
+    return [
+        QueueItemOut(
+            id=c.id,
+            position=position,
+            risk=c.risk,
+            risk_label=texts["risk_labels"][c.risk],
+            topic=c.topic,
+            topic_label=ops.topic_label(c.topic, texts),
+            waiting_minutes=int((now - c.queued_at).total_seconds() // 60),
+            queued_at=c.queued_at,
+            summary=ops.triage_summary(c, texts),
+        )
+        for position, c in enumerate(ops.waiting_conversations(session), start=1)
+    ]
+
+
+@router.post("/queue/claim", response_model=CounsellorConversationOut)
+def claim_next(
+    session: SessionDep, settings: SettingsDep, broker: BrokerDep, user: CounsellorDep, texts: TextsDep
+):
+    now = utcnow()
+    conversation = ops.claim_next(session, user, now)
+    if conversation is None:
+        session.rollback()
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    session.commit()
+    publish_status(broker, conversation, None)
+    publish_queue_changed(broker, session, settings, now, reason="claim", conversation=conversation)
+    return counsellor_view(conversation, texts)
+
+
+@router.get("/queue/events")
+async def follow_queue(request: Request, user: CounsellorDep, broker: BrokerDep, session: SessionDep):
+    session.close()
+    return StreamingResponse(
+        sse_stream(request, broker, DASHBOARD, None),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/counsellor/conversations/{conversation_id}", response_model=CounsellorConversationOut)
+def open_conversation(
+    conversation: CounsellorConversationDep, session: SessionDep, user: CounsellorDep, texts: TextsDep
+) -> CounsellorConversationOut:
+    ops.audit(session, user, conversation.id, "open")
+    session.commit()
+    return counsellor_view(conversation, texts)
+
+
+@router.get("/counsellor/conversations/{conversation_id}/events")
+async def follow_conversation_as_counsellor(
+    request: Request, conversation: CounsellorConversationDep, user: CounsellorDep, broker: BrokerDep,
+    session: SessionDep,
+):
+    channel = conversation_channel(conversation.id)
+    session.close()
+    return StreamingResponse(
+        sse_stream(request, broker, channel, None),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post("/conversations/{conversation_id}/reply", response_model=MessageOut)
+def reply(
+    body: ReplyIn,
+    conversation: OwnedConversationDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    user: CounsellorDep,
+) -> MessageOut:
+    now = utcnow()
+    message = ops.message_out(ops.add_message(session, conversation, "counsellor", body.text))
+    ops.audit(session, user, conversation.id, "reply")
+    if body.leave_for_later:
+        ops.close(session, conversation, user, "answered_letterbox", now)
+    session.commit()
+    publish_messages(broker, conversation.id, [message])
+    if body.leave_for_later:
+        publish_status(broker, conversation, None)
+    return message
+
+
+@router.post("/conversations/{conversation_id}/release", response_model=CounsellorConversationOut)
+def release(
+    conversation: OwnedConversationDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    user: CounsellorDep,
+    texts: TextsDep,
+) -> CounsellorConversationOut:
+    ops.release(session, conversation, user)
+    session.commit()
+    publish_queue_changed(broker, session, settings, utcnow(), reason="release", conversation=conversation)
+    return counsellor_view(conversation, texts)
+
+
+@router.post("/conversations/{conversation_id}/close", response_model=CounsellorConversationOut)
+def close(
+    body: CloseIn,
+    conversation: OwnedConversationDep,
+    session: SessionDep,
+    broker: BrokerDep,
+    user: CounsellorDep,
+    texts: TextsDep,
+) -> CounsellorConversationOut:
+    ops.close(session, conversation, user, body.outcome, utcnow())
+    session.commit()
+    publish_status(broker, conversation, None)
+    broker.publish(DASHBOARD, "queue", {"reason": "close", "conversation_id": conversation.id, "risk": conversation.risk})
+    return counsellor_view(conversation, texts)
+
+
+@router.post("/conversations/{conversation_id}/anonymity-broken", response_model=CounsellorConversationOut)
+def mark_anonymity_broken(
+    conversation: OwnedConversationDep, session: SessionDep, user: CounsellorDep, texts: TextsDep
+) -> CounsellorConversationOut:
+    if conversation.anonymity_broken_at is None:
+        conversation.anonymity_broken_at = utcnow()
+        ops.audit(session, user, conversation.id, "anonymity_broken")
+        session.commit()
+    return counsellor_view(conversation, texts)

@@ -1,0 +1,60 @@
+"""Settings of the handoff service, read from the environment (prefix-free, 12-factor)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-development-only"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    secret_key: str = PLACEHOLDER_SECRET
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'handoff.db'}"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 30.0
+    # Shared secret the action server presents on the internal API.
+    internal_api_token: str = ""
+    demo_counsellor_password: str = "demo"
+    seed_demo_data: bool = True
+
+    access_token_minutes: int = 30
+    max_message_chars: int = 2000
+    max_body_bytes: int = 64 * 1024
+    retention_days: int = 30
+    default_handling_minutes: int = 20
+    timezone: str = "Europe/Copenhagen"
+    texts_path: Path = Path(__file__).resolve().parent / "texts_da.yml"
+
+    @model_validator(mode="after")
+    def refuse_defaults_outside_development(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
+                raise ValueError("SECRET_KEY must be set to a random value of 32+ characters in production")
+            if self.demo_counsellor_password == "demo" and self.seed_demo_data:
+                raise ValueError("the demo counsellor with the default password is refused in production")
+            if not self.internal_api_token or len(self.internal_api_token) < 32:
+                raise ValueError("INTERNAL_API_TOKEN must be set to 32+ characters in production")
+        if not self.internal_api_token:
+            # Development: a fresh token per process keeps the internal API closed unless the
+            # launcher shares one with the action server.
+            self.internal_api_token = secrets.token_urlsafe(32)
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Pure domain rules (risk, queue order, expected wait, shift calendar): data in, data out."""

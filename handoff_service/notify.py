@@ -1,0 +1,70 @@
+"""Pushes what changed to the SSE subscribers, after the change is committed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from handoff_service.config import Settings
+from handoff_service.conversations import all_queue_positions, queue_context
+from handoff_service.events import EventBroker
+from handoff_service.models import Conversation
+from handoff_service.schemas import MessageOut
+
+CONVERSATION_PREFIX = "conversation:"
+DASHBOARD = "dashboard"
+
+
+def conversation_channel(conversation_id: str) -> str:
+    return f"{CONVERSATION_PREFIX}{conversation_id}"
+
+
+def publish_messages(broker: EventBroker, conversation_id: str, messages: list[MessageOut]) -> None:
+    for message in messages:
+        broker.publish(conversation_channel(conversation_id), "message", message.model_dump(mode="json"))
+
+
+def publish_status(broker: EventBroker, conversation: Conversation, queue: dict | None) -> None:
+    broker.publish(
+        conversation_channel(conversation.id),
+        "status",
+        {"status": conversation.status, "risk": conversation.risk, "topic": conversation.topic, "queue": queue},
+    )
+
+
+def publish_queue_changed(
+    broker: EventBroker,
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    reason: str,
+    conversation: Conversation | None = None,
+) -> None:
+    """Recompute every waiting position once and push it to each connected young person.
+
+    One ordered pass over the queue per change (not one per waiting client), then a push only to
+    the conversations that have a live stream.
+    """
+    subscribed = {c.removeprefix(CONVERSATION_PREFIX) for c in broker.channels_with_prefix(CONVERSATION_PREFIX)}
+    if subscribed:
+        positions = all_queue_positions(session)
+        context = queue_context(session, settings, now)
+        for conversation_id in subscribed & positions.keys():
+            broker.publish(
+                conversation_channel(conversation_id),
+                "queue",
+                {"status": "queued", "queue": context.info(positions[conversation_id]).model_dump(mode="json")},
+            )
+    if conversation is not None and conversation.status != "queued":
+        publish_status(broker, conversation, None)
+    broker.publish(
+        DASHBOARD,
+        "queue",
+        {
+            "reason": reason,
+            "conversation_id": conversation.id if conversation else None,
+            "risk": conversation.risk if conversation else None,
+        },
+    )

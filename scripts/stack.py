@@ -1,0 +1,243 @@
+"""Trains the model when needed and runs the three processes: Rasa, the action server, the service.
+
+Standard library only, so it runs under any Python. Used by `make run`, `make train` and the
+end-to-end tests (which import `Stack` to start the real processes on free ports).
+
+    python scripts/stack.py train [--force]   # train into models/ unless the current model exists
+    python scripts/stack.py model             # print the path of the current model (or fail)
+    python scripts/stack.py run               # train if needed, start everything, Ctrl-C stops it
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BOT_PY = ROOT / ".venv-bot" / "bin" / "python"
+SERVICE_PY = ROOT / ".venv-service" / "bin" / "python"
+MODELS = ROOT / "models"
+# Everything a trained model depends on. The risk lexicon is read when the model loads, so
+# editing it needs no retraining.
+MODEL_INPUTS = ("bot/config.yml", "bot/domain.yml", "data/nlu", "data/rules", "data/stories", "bot/components")
+TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
+
+
+def model_fingerprint(root: Path = ROOT) -> str:
+    digest = hashlib.sha256()
+    digest.update((root / "pyproject.toml").read_bytes())
+    for name in MODEL_INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        for file in files:
+            if file.exists():
+                digest.update(str(file.relative_to(root)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def current_model(root: Path = ROOT) -> Path:
+    return root / "models" / f"model-{model_fingerprint(root)}.tar.gz"
+
+
+def train(force: bool = False, root: Path = ROOT) -> Path:
+    model = current_model(root)
+    if model.exists() and not force:
+        print(f"model is current: {model.relative_to(root)}", flush=True)
+        return model
+    print("training a model for the current config, domain and data ...", flush=True)
+    started = time.monotonic()
+    data = [d for d in TRAINING_DATA if (root / d).exists()]
+    subprocess.run(
+        [str(BOT_PY), "-m", "rasa", "train", "--config", "bot/config.yml", "--domain", "bot/domain.yml",
+         "--data", *data, "--out", "models", "--fixed-model-name", model.name.removesuffix(".tar.gz")],
+        cwd=root, check=True, env=bot_env(),
+    )
+    print(f"trained {model.relative_to(root)} in {time.monotonic() - started:.0f} s", flush=True)
+    return model
+
+
+def bot_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT), "SANIC_HOST": "127.0.0.1"})
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class Stack:
+    """The three processes of a running system, on loopback."""
+
+    service_port: int = 8000
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'handoff.db'}"
+    log_dir: Path = ROOT / "var" / "log"
+    service_env: dict[str, str] = field(default_factory=dict)
+    internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    model: Path | None = None
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def service_url(self) -> str:
+        return f"http://127.0.0.1:{self.service_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start_actions(self) -> None:
+        env = bot_env({
+            "HANDOFF_INTERNAL_URL": self.service_url,
+            "INTERNAL_API_TOKEN": self.internal_token,
+        })
+        self._spawn("actions", [str(BOT_PY), "-m", "rasa_sdk", "--actions", "bot.actions",
+                                "-p", str(self.actions_port), "--quiet"], env)
+
+    def start_rasa(self) -> None:
+        model = self.model or current_model()
+        env = bot_env({"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook"})
+        self._spawn("rasa", [str(BOT_PY), "-m", "rasa", "run", "--model", str(model),
+                             "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+                             "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml",
+                             "--quiet"], env)
+
+    def start_service(self) -> None:
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": self.database_url,
+            "RASA_URL": self.rasa_url,
+            "INTERNAL_API_TOKEN": self.internal_token,
+        })
+        env.update(self.service_env)
+        self._spawn("service", [str(SERVICE_PY), "-m", "uvicorn", "handoff_service.main:app_factory",
+                                "--factory", "--host", env.get("HOST", "127.0.0.1"),
+                                "--port", str(self.service_port), "--no-access-log"], env)
+
+    def start(self) -> None:
+        self.start_service()
+        self.start_actions()
+        self.start_rasa()
+
+    def wait_until_ready(self, timeout: float = 240) -> None:
+        checks = {
+            "service": f"{self.service_url}/healthz",
+            "actions": f"http://127.0.0.1:{self.actions_port}/health",
+            "rasa": f"{self.rasa_url}/webhooks/rest/",
+        }
+        deadline = time.monotonic() + timeout
+        pending = {name: url for name, url in checks.items() if name in self.processes}
+        while pending:
+            for name, url in list(pending.items()):
+                process = self.processes[name]
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir / (name + '.log')}")
+                if _responds(url):
+                    del pending[name]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(pending)}")
+            time.sleep(0.5)
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def stop_all(self) -> None:
+        for name in ("rasa", "actions", "service"):
+            self.stop(name)
+
+
+def _responds(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+            return response.status < 500
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def run() -> int:
+    model = train()
+    password = os.environ.get("DEMO_COUNSELLOR_PASSWORD", "demo")
+    stack = Stack(
+        service_port=int(os.environ.get("PORT", "8000")),
+        model=model,
+        internal_token=os.environ.get("INTERNAL_API_TOKEN") or secrets.token_urlsafe(32),
+    )
+
+    def shutdown(*_args) -> None:
+        print("\nstopping ...", flush=True)
+        stack.stop_all()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, shutdown)
+    print("starting the handoff service, the action server and Rasa (logs in var/log/) ...", flush=True)
+    stack.start()
+    try:
+        stack.wait_until_ready()
+    except (RuntimeError, TimeoutError) as error:
+        print(f"could not start: {error}", file=sys.stderr)
+        stack.stop_all()
+        return 1
+    print(
+        "\n"
+        f"  Chat for young people:   http://localhost:{stack.service_port}/\n"
+        f"  Counsellor dashboard:    http://localhost:{stack.service_port}/counsellor\n"
+        f"  API docs (development):  http://localhost:{stack.service_port}/docs\n"
+        f"  Development login:       demo / {password}  (counsellor; also demo-traener, demo-admin)\n"
+        "\n  Ctrl-C stops everything.\n",
+        flush=True,
+    )
+    while True:
+        for name, process in list(stack.processes.items()):
+            if process.poll() is not None:
+                print(f"{name} stopped unexpectedly (exit {process.returncode}); see var/log/{name}.log", file=sys.stderr)
+                stack.stop_all()
+                return 1
+        time.sleep(1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("train", "model", "run"))
+    parser.add_argument("--force", action="store_true", help="train even if the current model exists")
+    args = parser.parse_args()
+    if args.command == "train":
+        train(force=args.force)
+        return 0
+    if args.command == "model":
+        model = current_model()
+        if not model.exists():
+            print(f"no current model ({model.name}); run make train", file=sys.stderr)
+            return 1
+        print(model)
+        return 0
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

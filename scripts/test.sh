@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs, trains if needed, runs every test layer.
+# Any failing step fails the run; pytest's "no tests ran" (exit 5) counts as a failure.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+export TF_CPP_MIN_LOG_LEVEL=2
+mkdir -p artifacts
+
+step() { log "$*"; }
+
+step "environments"
+bash scripts/setup_envs.sh
+
+step "content library check"
+"$BOT_VENV/bin/python" -m bot.content_check
+
+step "rasa data validate --fail-on-warnings"
+"$BOT_VENV/bin/python" -m rasa data validate --fail-on-warnings \
+  --config bot/config.yml --domain bot/domain.yml --data data/nlu data/rules
+
+step "model for the current data"
+"$SERVICE_VENV/bin/python" scripts/stack.py train
+
+step "bot tests (actions, components, content, NLU regression)"
+"$BOT_VENV/bin/python" -m pytest tests/bot -q
+
+step "handoff service, end-to-end tests"
+"$SERVICE_VENV/bin/python" -m pytest tests/handoff_service tests/e2e -q
+
+log "all tests passed"

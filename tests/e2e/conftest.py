@@ -1,0 +1,96 @@
+"""Starts the real system: Rasa with the trained model, the action server and the handoff service."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import queue
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("stack", ROOT / "scripts" / "stack.py")
+stack_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(stack_module)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory) -> Iterator[stack_module.Stack]:
+    model = stack_module.current_model()
+    if not model.exists():
+        pytest.fail(f"no trained model for the current data ({model.name}); `make train` or `make test` trains it")
+    workdir = tmp_path_factory.mktemp("stack")
+    stack = stack_module.Stack(
+        service_port=free_port(),
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        database_url=f"sqlite:///{workdir / 'handoff.db'}",
+        log_dir=workdir / "log",
+        model=model,
+        service_env={"ENVIRONMENT": "test", "DEMO_COUNSELLOR_PASSWORD": "e2e-password", "RASA_TIMEOUT_SECONDS": "60"},
+    )
+    stack.start()
+    try:
+        stack.wait_until_ready(timeout=300)
+        yield stack
+    finally:
+        stack.stop_all()
+
+
+@pytest.fixture
+def api(live_stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_stack.service_url, timeout=90) as client:
+        yield client
+
+
+class EventStream:
+    """Reads a Server-Sent Events stream in a background thread, with the token in a header."""
+
+    def __init__(self, base_url: str, path: str, token: str) -> None:
+        self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
+        self._client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(5, read=None))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(path, token), daemon=True)
+        self._thread.start()
+
+    def _read(self, path: str, token: str) -> None:
+        try:
+            with self._client.stream("GET", path, headers={"Authorization": f"Bearer {token}"}) as response:
+                event = None
+                for line in response.iter_lines():
+                    if self._stop.is_set():
+                        return
+                    if line.startswith("event: "):
+                        event = line.removeprefix("event: ")
+                    elif line.startswith("data: ") and event:
+                        self.events.put((event, json.loads(line.removeprefix("data: "))))
+        except httpx.HTTPError:
+            return
+
+    def wait_for(self, predicate, timeout: float = 20) -> tuple[str, dict]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                event = self.events.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if predicate(*event):
+                return event
+        raise AssertionError("the expected event did not arrive on the stream")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._client.close()

@@ -1,0 +1,100 @@
+"""One anonymous conversation end to end, on the real Rasa, action server and handoff service."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import EventStream
+
+pytestmark = pytest.mark.e2e
+
+
+def start(api):
+    response = api.post("/api/v1/conversations")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return body, {"Authorization": f"Bearer {body['token']}"}
+
+
+def counsellor_login(api) -> dict[str, str]:
+    response = api.post("/api/v1/auth/login", json={"username": "demo", "password": "e2e-password"})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_greeting_handoff_claim_reply_and_close(api, live_stack):
+    first, first_headers = start(api)
+    greeting = " ".join(m["text"] for m in first["messages"])
+    assert first["status"] == "bot"
+    assert "velkommen" in greeting.lower() and "anonym" in greeting
+
+    stream = EventStream(live_stack.service_url, f"/api/v1/conversations/{first['id']}/events", first["token"])
+    try:
+        stream.wait_for(lambda event, data: event == "status")  # the snapshot on connect
+
+        turn = api.post(
+            f"/api/v1/conversations/{first['id']}/messages",
+            json={"text": "jeg vil gerne snakke med en rådgiver"},
+            headers=first_headers,
+        ).json()
+        assert turn["status"] == "queued"
+        assert turn["queue"]["position"] == 1
+        bot_reply = " ".join(m["text"] for m in turn["messages"])
+        assert "kø" in bot_reply and "nummer 1" in bot_reply
+
+        second, second_headers = start(api)
+        turn2 = api.post(
+            f"/api/v1/conversations/{second['id']}/messages",
+            json={"text": "kan jeg ikke nok få lov at skrive med et menneske"},
+            headers=second_headers,
+        ).json()
+        assert turn2["status"] == "queued" and turn2["queue"]["position"] == 2
+
+        counsellor = counsellor_login(api)
+        claimed = api.post("/api/v1/queue/claim", headers=counsellor)
+        assert claimed.status_code == 200
+        conversation = claimed.json()
+        assert conversation["id"] == first["id"]
+        transcript = [(m["sender"], m["text"]) for m in conversation["messages"]]
+        assert ("young", "jeg vil gerne snakke med en rådgiver") in transcript
+        assert any(sender == "bot" for sender, _ in transcript)
+        stream.wait_for(lambda event, data: event == "status" and data["status"] == "active")
+
+        # The second young person moves up to first place, pushed live.
+        second_view = api.get(f"/api/v1/conversations/{second['id']}", headers=second_headers).json()
+        assert second_view["queue"]["position"] == 1
+
+        reply = api.post(
+            f"/api/v1/conversations/{first['id']}/reply",
+            json={"text": "Hej, jeg hedder Maja og er rådgiver. Hvad har du på hjerte?"},
+            headers=counsellor,
+        )
+        assert reply.status_code == 200
+        pushed = stream.wait_for(lambda event, data: event == "message" and data["sender"] == "counsellor")
+        assert pushed[1]["text"].startswith("Hej, jeg hedder Maja")
+
+        seen = api.get(f"/api/v1/conversations/{first['id']}", headers=first_headers).json()
+        assert seen["status"] == "active"
+        assert seen["messages"][-1]["sender"] == "counsellor"
+
+        closed = api.post(f"/api/v1/conversations/{first['id']}/close", json={"outcome": "talked"}, headers=counsellor)
+        assert closed.json()["status"] == "closed"
+        stream.wait_for(lambda event, data: event == "status" and data["status"] == "closed")
+    finally:
+        stream.close()
+
+
+def test_rasa_down_still_answers_in_danish_with_112_and_queues(api, live_stack):
+    """Runs last in this module: it stops Rasa."""
+    body, headers = start(api)
+    live_stack.stop("rasa")
+    response = api.post(
+        f"/api/v1/conversations/{body['id']}/messages", json={"text": "min mor er fuld igen"}, headers=headers
+    )
+    assert response.status_code == 200
+    turn = response.json()
+    reply = " ".join(m["text"] for m in turn["messages"])
+    assert "112" in reply and "rådgiver" in reply
+    assert turn["status"] == "queued"
+    stored = api.get(f"/api/v1/conversations/{body['id']}", headers=headers).json()
+    assert ("young", "min mor er fuld igen") in [(m["sender"], m["text"]) for m in stored["messages"]]

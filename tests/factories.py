@@ -1,0 +1,34 @@
+"""Builders for test data that go through the same code paths as the product."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from handoff_service import conversations as ops
+from handoff_service.db import utcnow
+from handoff_service.models import Conversation, User
+from handoff_service.schemas import Triage
+from handoff_service.security import hash_password
+
+
+def make_user(session: Session, username: str = "radgiver", role: str = "counsellor", password: str = "hemmeligt-kodeord") -> User:
+    user = User(username=username, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.commit()
+    return user
+
+
+def make_queued_conversation(
+    session: Session, *, risk: str = "normal", queued_at: datetime | None = None, topic: str | None = None
+) -> Conversation:
+    conversation, _token = ops.create_conversation(session)
+    intents = {"critical": ["suicidal"], "high": ["violence"]}.get(risk, [topic] if topic else [])
+    ops.hand_off(session, conversation, Triage(risk=risk, topic=topic, intents=intents), queued_at or utcnow())
+    session.commit()
+    return conversation
+
+
+def minutes_ago(minutes: float) -> datetime:
+    return utcnow() - timedelta(minutes=minutes)

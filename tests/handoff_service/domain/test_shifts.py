@@ -1,0 +1,55 @@
+"""The shift calendar in Europe/Copenhagen, across daylight-saving changes and holidays."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from handoff_service.domain.shifts import DateException, WeeklyRule, danish_when, shift_status
+
+CPH = ZoneInfo("Europe/Copenhagen")
+EVENINGS = [WeeklyRule(weekday, time(17), time(21), 2) for weekday in range(4)]  # Mon-Thu
+
+
+def local(*args) -> datetime:
+    return datetime(*args, tzinfo=CPH).astimezone(UTC)
+
+
+def test_open_during_a_shift_and_closed_after():
+    during = shift_status(local(2026, 11, 23, 18, 30), EVENINGS, [], CPH)  # Monday
+    assert during.is_open and during.counsellors_on_shift == 2
+    assert during.current_shift_end == local(2026, 11, 23, 21, 0)
+    after = shift_status(local(2026, 11, 23, 22, 0), EVENINGS, [], CPH)
+    assert not after.is_open
+    assert after.next_shift_start == local(2026, 11, 24, 17, 0)
+
+
+def test_friday_night_waits_for_monday():
+    status = shift_status(local(2026, 11, 27, 23, 0), EVENINGS, [], CPH)  # Friday
+    assert status.next_shift_start == local(2026, 11, 30, 17, 0)
+    assert danish_when(status.next_shift_start, local(2026, 11, 27, 23, 0), CPH) == "mandag kl. 17"
+
+
+def test_shift_starts_at_17_local_time_across_daylight_saving():
+    # Summer time ends on Sunday 25 October 2026: 17:00 local is 15:00 UTC before, 16:00 UTC after.
+    before = shift_status(local(2026, 10, 22, 12, 0), EVENINGS, [], CPH)
+    after = shift_status(local(2026, 10, 25, 12, 0), EVENINGS, [], CPH)
+    assert before.next_shift_start == datetime(2026, 10, 22, 15, 0, tzinfo=UTC)
+    assert after.next_shift_start == datetime(2026, 10, 26, 16, 0, tzinfo=UTC)
+
+
+def test_closed_dates_and_extra_shifts():
+    christmas_eve = date(2026, 12, 24)  # a Thursday
+    exceptions = [
+        DateException(christmas_eve, "closed"),
+        DateException(date(2026, 12, 26), "extra", time(19), time(22), 1),
+    ]
+    status = shift_status(local(2026, 12, 24, 18, 0), EVENINGS, exceptions, CPH)
+    assert not status.is_open
+    assert status.next_shift_start == local(2026, 12, 26, 19, 0)
+
+
+def test_danish_wording_for_today_and_tomorrow():
+    now = local(2026, 11, 23, 10, 0)
+    assert danish_when(local(2026, 11, 23, 17, 0), now, CPH) == "i dag kl. 17"
+    assert danish_when(local(2026, 11, 24, 17, 30), now, CPH) == "i morgen kl. 17.30"
