@@ -19,6 +19,7 @@ from handoff_service.models import Conversation
 from handoff_service.notify import conversation_channel, publish_messages, publish_queue_changed
 from handoff_service.rasa_client import RasaUnavailable, send_to_rasa
 from handoff_service.risk_net import risk_match
+from handoff_service.texts import emergency_numbers
 from handoff_service.schemas import (
     ConversationCreated,
     ConversationOut,
@@ -177,6 +178,11 @@ async def sse_stream(request: Request, broker: EventBroker, channel: str, snapsh
                 yield ": keepalive\n\n"
                 continue
             yield format_sse(item["event"], item["data"])
+
+
+@router.get("/emergency-numbers")
+def list_emergency_numbers() -> list[dict[str, str]]:
+    return emergency_numbers()
 
 
 @router.get("/service-status", response_model=ServiceStatus)
