@@ -1,18 +1,57 @@
-"""One fresh app and database per test; Rasa points at a closed port unless a test says otherwise."""
+"""One fresh app and database per test; Rasa points at a closed port unless a test says otherwise.
+
+The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_URL is set (see
+scripts/postgres.sh): then every test starts from an empty `public` schema, and the service's
+own migrations build it, exactly as at a production start.
+"""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
+from functools import lru_cache
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings
 from handoff_service.main import create_app
 
 INTERNAL_TOKEN = "internal-test-token-" + "x" * 20
+DEMO_PASSWORD = "demo-test-password"
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+@lru_cache
+def _admin_engine(url: str) -> Engine:
+    return create_engine(url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
+
+
+def reset_postgres_schema(url: str) -> None:
+    with _admin_engine(url).connect() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if postgres_url():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: TEST_DATABASE_URL=$(scripts/postgres.sh start)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_report_header(config) -> str:
+    url = postgres_url()
+    return f"handoff_service database: {'PostgreSQL ' + url.rsplit('@', 1)[-1] if url else 'SQLite'}"
 
 
 def closed_port() -> int:
@@ -22,15 +61,24 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:
+def database_url(tmp_path) -> str:
+    url = postgres_url()
+    if url is None:
+        return f"sqlite:///{tmp_path / 'handoff.db'}"
+    reset_postgres_schema(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
     return Settings(
         environment="test",
-        database_url=f"sqlite:///{tmp_path / 'handoff.db'}",
+        database_url=database_url,
         rasa_url=f"http://127.0.0.1:{closed_port()}",
         rasa_timeout_seconds=2,
         internal_api_token=INTERNAL_TOKEN,
         secret_key="test-secret-" + "y" * 32,
-        demo_counsellor_password="demo-test-password",
+        demo_counsellor_password=DEMO_PASSWORD,
         seed_demo_data=True,
     )
 
@@ -47,11 +95,25 @@ def session(client: TestClient) -> Iterator[Session]:
         yield db_session
 
 
-@pytest.fixture
-def counsellor_headers(client: TestClient) -> dict[str, str]:
-    response = client.post("/api/v1/auth/login", json={"username": "demo", "password": "demo-test-password"})
+def login_headers(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def counsellor_headers(client: TestClient) -> dict[str, str]:
+    return login_headers(client, "demo")
+
+
+@pytest.fixture
+def admin_headers(client: TestClient) -> dict[str, str]:
+    return login_headers(client, "demo-admin")
+
+
+@pytest.fixture
+def trainer_headers(client: TestClient) -> dict[str, str]:
+    return login_headers(client, "demo-traener")
 
 
 @pytest.fixture
