@@ -1,0 +1,577 @@
+"""Danish risk lexicon: a crisis safety net that does not depend on the classifier.
+
+Pure Python (standard library + PyYAML only, no Rasa import) on purpose: the
+Rasa NLU component ``RiskSafetyNet`` uses it inside the pipeline, and the handoff
+service (another Python environment without Rasa) imports it as a second safety
+net for when Rasa is down.
+
+The rules are data, kept in ``bot/risk_lexicon.yml`` (see the comments there for
+the pattern syntax). Matching happens on normalised text (see :func:`normalise`).
+
+Pattern syntax (plain "phrase" patterns, the default):
+
+* words are matched on word boundaries, whole phrase at once;
+* write real Danish (``dø``, ``være``, ``slår``): at load time ``æ`` also
+  accepts ``ae``/``a``/``e``, ``ø`` accepts ``oe``/``o``/``oo``, ``å`` accepts
+  ``aa``/``a``, and every letter may be doubled (``slaar``, ``ikkke``);
+* ``(a|b c)`` alternatives, ``?`` after a word or group makes it optional,
+  ``{name}`` inserts a macro from the file's ``macros`` section, ``*`` is a gap
+  of 0-3 arbitrary words and ``**`` a gap of 0-6 words;
+* a pattern starting with ``re:`` is a raw regular expression applied to the
+  normalised text; ``{name}`` macros and ``æ``/``ø``/``å`` (outside character
+  classes) work there too.
+
+A rule fires on a pattern match unless one of its ``unless`` patterns matches a
+span that overlaps the match (hard negatives such as "død træt" or "om selvmord
+i dansk"), and, for rules with ``requires``, only if one of those patterns
+occurs anywhere in the message (emoji need a co-occurring word).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from re import Pattern
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "INTENT_RISK",
+    "RISK_ORDER",
+    "RiskLexicon",
+    "RiskLexiconError",
+    "RiskMatch",
+    "RiskRule",
+    "default_lexicon_path",
+    "intent_risk",
+    "normalise",
+    "risk_rank",
+]
+
+#: Risk level of each risky intent; every other intent (and ``nlu_fallback``) is "normal".
+INTENT_RISK: dict[str, str] = {
+    "violence": "high",
+    "self_harm": "critical",
+    "suicidal": "critical",
+    "immediate_danger": "critical",
+}
+
+#: Risk levels from lowest to highest.
+RISK_ORDER: tuple[str, ...] = ("normal", "high", "critical")
+
+# When several intents of the same risk match, the most urgent one wins.
+_INTENT_PRIORITY: tuple[str, ...] = ("immediate_danger", "suicidal", "self_harm", "violence")
+
+_RULE_KINDS = frozenset({"phrase", "regex", "emoji", "dosage"})
+
+
+class RiskLexiconError(ValueError):
+    """The lexicon file is malformed (unknown intent, bad pattern, duplicate id ...)."""
+
+
+def intent_risk(intent: str | None) -> str:
+    """Risk level ("normal", "high" or "critical") of an intent name."""
+    return INTENT_RISK.get(intent or "", "normal")
+
+
+def risk_rank(risk: str) -> int:
+    """Numeric rank of a risk level; unknown levels count as normal."""
+    try:
+        return RISK_ORDER.index(risk)
+    except ValueError:
+        return 0
+
+
+def default_lexicon_path() -> Path:
+    """Path of ``bot/risk_lexicon.yml`` (resolved relative to this module)."""
+    return Path(__file__).resolve().parent.parent / "risk_lexicon.yml"
+
+
+# --------------------------------------------------------------------------- #
+# Normalisation
+# --------------------------------------------------------------------------- #
+
+_DANISH_LETTERS = {"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe"}
+_DROP_CHARS = {
+    "\ufe0f",  # emoji variation selector
+    "\ufe0e",  # text variation selector
+    "\u200d",  # zero-width joiner
+    "\u200b",  # zero-width space
+    "\u00ad",  # soft hyphen
+}
+_JOINING_PUNCTUATION = {"'", "\u2019", "\u2018", "`", "\u00b4"}  # "ta'" -> "ta"
+_REPEATED_DANISH = re.compile(r"([æøå])\1+")
+_REPEATED_LETTER = re.compile(r"([^\W\d_])\1{2,}")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _is_emoji_like(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category == "So" or category == "Me"
+
+
+def normalise(text: str) -> str:
+    """Normalise a message for lexicon matching.
+
+    NFKC, lower case, æ→ae, ø→oe, å→aa (and ä/ö), other accents removed,
+    punctuation replaced by spaces (digits and emoji kept, emoji set apart as
+    their own words), runs of 3+ identical letters collapsed to two
+    ("dooooo" → "doo", "ikkkke" → "ikke"), whitespace collapsed.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", str(text)).lower()
+    text = _REPEATED_DANISH.sub(r"\1", text)
+    out: list[str] = []
+    for char in text:
+        if char in _DROP_CHARS:
+            continue
+        if char in _DANISH_LETTERS:
+            out.append(_DANISH_LETTERS[char])
+            continue
+        if char in _JOINING_PUNCTUATION:
+            continue
+        if char.isalnum():
+            if char.isalpha() and not char.isascii():
+                # é -> e, ü -> u ... ; letters without a decomposition stay as they are
+                stripped = "".join(
+                    c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+                )
+                out.append(stripped or char)
+            else:
+                out.append(char)
+            continue
+        category = unicodedata.category(char)
+        if category == "Sk":  # skin tone modifiers and other modifier symbols
+            continue
+        if _is_emoji_like(char):
+            out.append(f" {char} ")
+            continue
+        out.append(" ")
+    collapsed = _REPEATED_LETTER.sub(r"\1\1", "".join(out))
+    return _WHITESPACE.sub(" ", collapsed).strip()
+
+
+# --------------------------------------------------------------------------- #
+# Pattern compilation
+# --------------------------------------------------------------------------- #
+
+# What a letter of a pattern accepts in normalised text.
+_LETTER_REGEX = {
+    "æ": "(?:a+e*|e+)",
+    "ø": "(?:o+e*)",
+    "å": "(?:a+)",
+    "ä": "(?:a+e*|e+)",
+    "ö": "(?:o+e*)",
+}
+_GAP_SHORT = r"\S+(?:\s+\S+){0,2}"
+_GAP_LONG = r"\S+(?:\s+\S+){0,5}"
+_SPECIAL = set("(){}|?*")
+_MACRO_IN_REGEX = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def _prepare_pattern_text(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(c for c in text if c not in _DROP_CHARS and c not in _JOINING_PUNCTUATION)
+
+
+def _word_regex(word: str) -> str:
+    """Regex for one literal word of a phrase pattern (letters lenient, see module doc)."""
+    parts: list[str] = []
+    index = 0
+    while index < len(word):
+        char = word[index]
+        run_end = index
+        while run_end + 1 < len(word) and word[run_end + 1] == char:
+            run_end += 1
+        if char in _LETTER_REGEX:
+            parts.append(_LETTER_REGEX[char])
+        elif char.isalpha():
+            # strip accents the way normalise() does
+            base = (
+                "".join(
+                    c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+                )
+                or char
+            )
+            parts.append("".join(f"{re.escape(b)}+" for b in base))
+        elif char.isdigit():
+            parts.append(re.escape(word[index : run_end + 1]))
+        else:
+            parts.append(re.escape(word[index : run_end + 1]))
+        index = run_end + 1
+    return "".join(parts)
+
+
+class _PhraseParser:
+    """Recursive-descent parser for the phrase pattern syntax."""
+
+    def __init__(self, text: str, macros: Mapping[str, str], source: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.macros = macros
+        self.source = source
+
+    def error(self, message: str) -> RiskLexiconError:
+        return RiskLexiconError(f"{self.source}: {message} in pattern {self.text!r}")
+
+    def parse(self) -> str:
+        result = self.sequence(top_level=True)
+        if self.pos != len(self.text):
+            raise self.error(f"unexpected {self.text[self.pos]!r}")
+        return result
+
+    def skip_spaces(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def sequence(self, top_level: bool = False) -> str:
+        elements: list[tuple[str, bool]] = []
+        while True:
+            self.skip_spaces()
+            if self.pos >= len(self.text):
+                break
+            char = self.text[self.pos]
+            if char in "|)":
+                if top_level:
+                    raise self.error(f"unbalanced {char!r}")
+                break
+            elements.append(self.element())
+        if not elements:
+            raise self.error("empty phrase or alternative")
+        return _join_elements(elements)
+
+    def element(self) -> tuple[str, bool]:
+        char = self.text[self.pos]
+        optional = False
+        if char == "*":
+            if self.text.startswith("**", self.pos):
+                self.pos += 2
+                return _GAP_LONG, True
+            self.pos += 1
+            return _GAP_SHORT, True
+        if char == "(":
+            self.pos += 1
+            alternatives = [self.sequence()]
+            while self.pos < len(self.text) and self.text[self.pos] == "|":
+                self.pos += 1
+                alternatives.append(self.sequence())
+            if self.pos >= len(self.text) or self.text[self.pos] != ")":
+                raise self.error("missing ')'")
+            self.pos += 1
+            regex = "(?:" + "|".join(alternatives) + ")"
+        elif char == "{":
+            end = self.text.find("}", self.pos)
+            if end < 0:
+                raise self.error("missing '}'")
+            name = self.text[self.pos + 1 : end].strip()
+            if name not in self.macros:
+                raise self.error(f"unknown macro {{{name}}}")
+            regex = self.macros[name]
+            self.pos = end + 1
+        elif char in "?}":
+            raise self.error(f"unexpected {char!r}")
+        else:
+            start = self.pos
+            while (
+                self.pos < len(self.text)
+                and not self.text[self.pos].isspace()
+                and self.text[self.pos] not in _SPECIAL
+            ):
+                self.pos += 1
+            regex = _word_regex(self.text[start : self.pos])
+        if self.pos < len(self.text) and self.text[self.pos] == "?":
+            optional = True
+            self.pos += 1
+        return regex, optional
+
+
+def _join_elements(elements: Sequence[tuple[str, bool]]) -> str:
+    """Join word-level elements with whitespace, handling optional ones."""
+    pieces: list[str] = []
+    seen_required = False
+    leading_optionals: list[str] = []
+    for regex, optional in elements:
+        if not seen_required:
+            if optional:
+                leading_optionals.append(regex)
+                continue
+            for lead in leading_optionals:
+                pieces.append(f"(?:{lead}\\s+)?")
+            pieces.append(f"(?:{regex})")
+            seen_required = True
+            continue
+        piece = f"\\s+(?:{regex})"
+        pieces.append(f"(?:{piece})?" if optional else piece)
+    if not seen_required:
+        # only optional elements: make the last one required so the pattern is never empty
+        *rest, last = leading_optionals
+        for lead in rest:
+            pieces.append(f"(?:{lead}\\s+)?")
+        pieces.append(f"(?:{last})")
+    return "".join(pieces)
+
+
+def _compile_phrase(text: str, macros: Mapping[str, str], source: str) -> str:
+    return _PhraseParser(_prepare_pattern_text(text), macros, source).parse()
+
+
+def _compile_regex(text: str, macros: Mapping[str, str], source: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(c for c in text if c not in _DROP_CHARS)
+
+    def expand_macro(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in macros:
+            raise RiskLexiconError(f"{source}: unknown macro {{{name}}} in regex {text!r}")
+        return f"(?:{macros[name]})"
+
+    text = _MACRO_IN_REGEX.sub(expand_macro, text)
+    out: list[str] = []
+    in_class = False
+    escaped = False
+    for char in text:
+        if escaped:
+            out.append(char)
+            escaped = False
+            continue
+        if char == "\\":
+            out.append(char)
+            escaped = True
+            continue
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        if not in_class and char.lower() in _LETTER_REGEX:
+            out.append(_LETTER_REGEX[char.lower()])
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+_BOUNDARY_START = r"(?<!\w)"
+_BOUNDARY_END = r"(?!\w)"
+
+
+def _compile_pattern(
+    raw: str, default_kind: str, macros: Mapping[str, str], source: str
+) -> Pattern[str]:
+    if not isinstance(raw, str) or not raw.strip():
+        raise RiskLexiconError(f"{source}: patterns must be non-empty strings, got {raw!r}")
+    raw = raw.strip()
+    if raw.startswith("re:"):
+        body = _compile_regex(raw[3:].strip(), macros, source)
+    elif default_kind in ("regex", "dosage"):
+        body = _compile_regex(raw, macros, source)
+    elif default_kind == "emoji":
+        emoji = _prepare_pattern_text(raw).replace(" ", "")
+        body = "\\s*".join(re.escape(c) for c in emoji)
+    else:
+        body = _BOUNDARY_START + _compile_phrase(raw, macros, source) + _BOUNDARY_END
+    try:
+        return re.compile(body)
+    except re.error as exc:
+        raise RiskLexiconError(f"{source}: invalid pattern {raw!r}: {exc}") from exc
+
+
+# --------------------------------------------------------------------------- #
+# Rules and matching
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class RiskMatch:
+    """One lexicon hit."""
+
+    intent: str
+    risk: str
+    rule_id: str
+    matched: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "intent": self.intent,
+            "risk": self.risk,
+            "rule_id": self.rule_id,
+            "matched": self.matched,
+        }
+
+
+@dataclass(frozen=True)
+class RiskRule:
+    """A compiled lexicon rule."""
+
+    rule_id: str
+    intent: str
+    kind: str
+    patterns: tuple[Pattern[str], ...]
+    unless: tuple[Pattern[str], ...] = field(default=())
+    requires: tuple[Pattern[str], ...] = field(default=())
+
+    @property
+    def risk(self) -> str:
+        return intent_risk(self.intent)
+
+    def find(self, normalised: str) -> str | None:
+        """The first matched fragment of ``normalised`` that survives ``unless``."""
+        if self.requires and not any(p.search(normalised) for p in self.requires):
+            return None
+        blocked: list[tuple[int, int]] | None = None
+        for pattern in self.patterns:
+            for hit in pattern.finditer(normalised):
+                start, end = hit.span()
+                if end == start:
+                    continue
+                if self.unless:
+                    if blocked is None:
+                        blocked = [u.span() for p in self.unless for u in p.finditer(normalised)]
+                    if any(u_start < end and start < u_end for u_start, u_end in blocked):
+                        continue
+                return hit.group(0).strip()
+        return None
+
+
+def _as_list(value: Any, source: str, key: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise RiskLexiconError(f"{source}: '{key}' must be a string or a list of strings")
+
+
+class RiskLexicon:
+    """A set of compiled risk rules; see :meth:`match`."""
+
+    def __init__(self, rules: Iterable[RiskRule], version: str | int | None = None) -> None:
+        self.rules: tuple[RiskRule, ...] = tuple(rules)
+        self.version = version
+        order = {intent: index for index, intent in enumerate(_INTENT_PRIORITY)}
+        # Highest risk first, then the most urgent intent, then file order.
+        self._ordered = sorted(
+            enumerate(self.rules),
+            key=lambda item: (-risk_rank(item[1].risk), order.get(item[1].intent, 99), item[0]),
+        )
+
+    # -- loading ------------------------------------------------------------ #
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None = None) -> RiskLexicon:
+        """Load and compile a lexicon file (default: :func:`default_lexicon_path`)."""
+        path = Path(path) if path is not None else default_lexicon_path()
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<lexicon>") -> RiskLexicon:
+        if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+            raise RiskLexiconError(f"{source}: expected a mapping with a 'rules' list")
+        macros = cls._compile_macros(data.get("macros") or {}, source)
+        rules: list[RiskRule] = []
+        seen_ids = set()
+        for index, raw in enumerate(data["rules"]):
+            where = f"{source}: rule #{index + 1}"
+            if not isinstance(raw, dict):
+                raise RiskLexiconError(f"{where}: a rule must be a mapping")
+            rule_id = raw.get("id")
+            if not isinstance(rule_id, str) or not rule_id:
+                raise RiskLexiconError(f"{where}: missing 'id'")
+            where = f"{source}: rule {rule_id}"
+            if rule_id in seen_ids:
+                raise RiskLexiconError(f"{where}: duplicate id")
+            seen_ids.add(rule_id)
+            intent = raw.get("intent")
+            if intent not in INTENT_RISK:
+                raise RiskLexiconError(
+                    f"{where}: intent must be one of {sorted(INTENT_RISK)}, got {intent!r}"
+                )
+            kind = raw.get("kind", "phrase")
+            if kind not in _RULE_KINDS:
+                raise RiskLexiconError(f"{where}: kind must be one of {sorted(_RULE_KINDS)}")
+            patterns = _as_list(raw.get("patterns"), where, "patterns")
+            if not patterns:
+                raise RiskLexiconError(f"{where}: no patterns")
+            if kind == "emoji" and not raw.get("requires"):
+                raise RiskLexiconError(
+                    f"{where}: emoji rules need 'requires' (a co-occurring word), "
+                    "a lone emoji is too ambiguous"
+                )
+            rules.append(
+                RiskRule(
+                    rule_id=rule_id,
+                    intent=intent,
+                    kind=kind,
+                    patterns=tuple(_compile_pattern(p, kind, macros, where) for p in patterns),
+                    unless=tuple(
+                        _compile_pattern(p, "phrase", macros, where)
+                        for p in _as_list(raw.get("unless"), where, "unless")
+                    ),
+                    requires=tuple(
+                        _compile_pattern(p, "phrase", macros, where)
+                        for p in _as_list(raw.get("requires"), where, "requires")
+                    ),
+                )
+            )
+        return cls(rules, version=data.get("version"))
+
+    @staticmethod
+    def _compile_macros(raw_macros: Any, source: str) -> dict[str, str]:
+        if not isinstance(raw_macros, dict):
+            raise RiskLexiconError(f"{source}: 'macros' must be a mapping")
+        compiled: dict[str, str] = {}
+        # Macros may use macros defined above them.
+        for name, alternatives in raw_macros.items():
+            where = f"{source}: macro {name}"
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(name)):
+                raise RiskLexiconError(f"{where}: macro names are lower-case identifiers")
+            items = _as_list(alternatives, where, name)
+            if not items:
+                raise RiskLexiconError(f"{where}: empty macro")
+            regexes = [_compile_phrase(item, compiled, where) for item in items]
+            # Longer alternatives first so the reported fragment is the fullest one.
+            order = sorted(range(len(items)), key=lambda i: -len(items[i]))
+            compiled[str(name)] = "(?:" + "|".join(regexes[i] for i in order) + ")"
+        return compiled
+
+    # -- matching ----------------------------------------------------------- #
+
+    def match_all(self, text: str) -> list[RiskMatch]:
+        """Every rule that fires on ``text``, highest risk / most urgent first."""
+        normalised = normalise(text)
+        if not normalised:
+            return []
+        matches: list[RiskMatch] = []
+        for _, rule in self._ordered:
+            fragment = rule.find(normalised)
+            if fragment is not None:
+                matches.append(RiskMatch(rule.intent, rule.risk, rule.rule_id, fragment))
+        return matches
+
+    def match(self, text: str) -> RiskMatch | None:
+        """The highest-risk hit for ``text`` or ``None``.
+
+        Ties are broken deterministically: critical before high, then
+        immediate_danger, suicidal, self_harm, violence, then file order.
+        """
+        normalised = normalise(text)
+        if not normalised:
+            return None
+        for _, rule in self._ordered:
+            fragment = rule.find(normalised)
+            if fragment is not None:
+                return RiskMatch(rule.intent, rule.risk, rule.rule_id, fragment)
+        return None
+
+    def rule_counts(self) -> dict[str, int]:
+        """Number of rules per intent."""
+        counts: dict[str, int] = {intent: 0 for intent in _INTENT_PRIORITY}
+        for rule in self.rules:
+            counts[rule.intent] += 1
+        return counts

@@ -1,0 +1,373 @@
+"""The Danish risk lexicon (bot/risk_lexicon.yml) as the crisis safety net sees it.
+
+Pure Python + PyYAML: runs in the bot env (3.10) and in the service env (3.11), because
+the handoff service imports the same module when Rasa is down.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.components.risk_lexicon import (
+    RiskLexicon,
+    RiskLexiconError,
+    default_lexicon_path,
+    intent_risk,
+    normalise,
+)
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> RiskLexicon:
+    return RiskLexicon.from_yaml(default_lexicon_path())
+
+
+# --------------------------------------------------------------------------- #
+# Normalisation
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Jeg vil DØ!!!", "jeg vil doe"),
+        ("Hjææææælp", "hjaelp"),
+        ("jeg vil dooooo", "jeg vil doo"),
+        ("ikkkkke", "ikke"),
+        ("Mit liv... er slut?!", "mit liv er slut"),
+        ("skar🔪løg", "skar 🔪 loeg"),
+        ("⚰️", "⚰"),
+        ("taget 30panodiler, 800mg", "taget 30panodiler 800mg"),
+        ("ta' mit liv", "ta mit liv"),
+        ("  så   på\tdo \n", "saa paa do"),
+        ("Café  ØL", "cafe oel"),
+        ("", ""),
+    ],
+)
+def test_normalise(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected
+
+
+def test_default_lexicon_path_points_at_bot_risk_lexicon() -> None:
+    path = default_lexicon_path()
+    assert path.name == "risk_lexicon.yml"
+    assert path.parent.name == "bot"
+    assert path.is_file()
+
+
+def test_every_risky_intent_has_rules(lexicon: RiskLexicon) -> None:
+    counts = lexicon.rule_counts()
+    assert set(counts) == {"immediate_danger", "suicidal", "self_harm", "violence"}
+    assert all(count >= 3 for count in counts.values()), counts
+    assert lexicon.version is not None
+
+
+def test_intent_risk_levels() -> None:
+    assert intent_risk("violence") == "high"
+    for intent in ("self_harm", "suicidal", "immediate_danger"):
+        assert intent_risk(intent) == "critical"
+    for intent in ("greet", "parent_alcohol", "nlu_fallback", None):
+        assert intent_risk(intent) == "normal"
+
+
+# --------------------------------------------------------------------------- #
+# Positive cases: the young person is in danger and the net must say so
+# --------------------------------------------------------------------------- #
+
+SUICIDAL = [
+    "jeg vil ikk leve mere",
+    "jeg vil ikke vaere her mere",
+    "Jeg vil ikke være her mere.",
+    "alle ville have det bedre uden mig",
+    "jeg orker ikke mere",
+    "orker ikke mere jeg vil bare væk",
+    "jeg har samlet piller",
+    "jeg tænker på at tage alle mine piller",
+    "jeg vil bare slutte det hele",
+    "jeg vil ta mit eget liv",
+    "jeg hopper ud foran toget i morgen",
+    "jeg har skrevet afskedsbrev",
+    "kys og kram for sidste gang",
+    "jeg vil dø",
+    "jeg vil dod",
+    "jeg vil dooooo",
+    "JEG VIL DØØØØ",
+    "jeg vil doe nu",
+    "jg vil bare gerne dø",
+    "har selvmordstanker hver dag",
+    "jeg tænker på selvmord",
+    "jeg har samlet 30 panodiler",
+    "har gemt 40 sovepiller i mit skab",
+    "30 panodiler",
+    "hvor mange panodil skal der til",
+    "ingen ville savne mig hvis jeg døde",
+    "jeg ville ønske jeg aldrig var født",
+    "jeg vil slå mig selv ihjel",
+    "jeg har tænkt på at hænge mig",
+    "jeg har givet alle mine ting væk",
+    "farvel alle sammen ⚰️ for altid",
+    "livet er ikke værd at leve",
+]
+
+SELF_HARM = [
+    "jeg skærer i mig selv",
+    "jeg skaerer i mig selv",
+    "jeg skarer i mig selv",
+    "jeg cutter",
+    "har lyst til at cutte igen",
+    "jeg skar mig i nat",
+    "jeg brænder mig selv med en lighter",
+    "jeg slår mig selv når jeg er sur",
+    "har et barberblad under sengen",
+    "jeg ridser mine arme",
+    "skar dybt i låret",
+    "selvskade er det eneste der hjælper",
+    "🔪🩸 mine arme igen",
+    "jeg gør mig selv ondt",
+]
+
+IMMEDIATE_DANGER = [
+    "han slår hende lige nu",
+    "han slaar hende lige nu",
+    "hun trækker ikke vejret",
+    "hun traekker ikk vejret",
+    "jeg kan ikke vække min mor",
+    "min far vågner ikke",
+    "min far vaagner ik",
+    "far er besvimet på gulvet",
+    "min mor har taget en overdosis",
+    "min ven har taget for mange piller",
+    "jeg har taget 30 panodiler",
+    "jeg har taget 30panodiler",
+    "har lige slugt 20 ipren",
+    "jeg har taget 800mg",
+    "min far kører bil fuld med min lillebror",
+    "min mor er stiv og vil køre",
+    "han vil køre fuld",
+    "han sætter sig bag rattet nu",
+    "han truer med en kniv",
+    "min stedfar står i køkkenet med en kniv",
+    "jeg er blevet smidt ud i nat",
+    "skal jeg ringe 112",
+    "min mor er bevidstløs",
+    "hun har taget for mange",
+    "mor reagerer ikke og hun har kastet op",
+    "han er helt blå om læberne",
+]
+
+VIOLENCE = [
+    "han slår mig",
+    "hun slog mig",
+    "min far sparker til mig",
+    "han truer med at slå mig",
+    "min mor kaster ting efter mig",
+    "han tog kvælertag på mig",
+    "min stedfar tæsker min lillebror",
+    "far gav mig en lussing",
+    "jeg har blå mærker fra min far",
+    "far siger han slår mig ihjel hvis jeg siger det",
+]
+
+
+@pytest.mark.parametrize("text", SUICIDAL)
+def test_suicidal(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is not None, text
+    assert (match.intent, match.risk) == ("suicidal", "critical"), (text, match)
+
+
+@pytest.mark.parametrize("text", SELF_HARM)
+def test_self_harm(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is not None, text
+    assert (match.intent, match.risk) == ("self_harm", "critical"), (text, match)
+
+
+@pytest.mark.parametrize("text", IMMEDIATE_DANGER)
+def test_immediate_danger(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is not None, text
+    assert (match.intent, match.risk) == ("immediate_danger", "critical"), (text, match)
+
+
+@pytest.mark.parametrize("text", VIOLENCE)
+def test_violence(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is not None, text
+    assert (match.intent, match.risk) == ("violence", "high"), (text, match)
+
+
+def test_match_reports_rule_and_normalised_fragment(lexicon: RiskLexicon) -> None:
+    match = lexicon.match("Jeg har taget 30 Panodiler!!")
+    assert match is not None
+    assert match.intent == "immediate_danger"
+    assert match.rule_id == "danger_dosage_ingested"
+    assert match.matched == "taget 30 panodiler"
+    assert match.as_dict() == {
+        "intent": "immediate_danger",
+        "risk": "critical",
+        "rule_id": "danger_dosage_ingested",
+        "matched": "taget 30 panodiler",
+    }
+
+
+def test_collecting_pills_is_suicidal_but_taking_them_is_immediate_danger(
+    lexicon: RiskLexicon,
+) -> None:
+    assert lexicon.match("jeg har samlet 30 panodiler").intent == "suicidal"
+    assert lexicon.match("jeg har taget 30 panodiler").intent == "immediate_danger"
+
+
+def test_critical_beats_high_and_most_urgent_critical_wins(lexicon: RiskLexicon) -> None:
+    # violence (high) and suicidal (critical) in one message -> critical
+    match = lexicon.match("han slår mig og jeg vil ikke leve mere")
+    assert (match.intent, match.risk) == ("suicidal", "critical")
+    # suicidal and immediate_danger (both critical) -> immediate_danger, the more urgent one
+    match = lexicon.match("jeg vil dø, jeg har taget 40 piller")
+    assert match.intent == "immediate_danger"
+    all_intents = [m.intent for m in lexicon.match_all("jeg vil dø, jeg har taget 40 piller")]
+    assert all_intents[0] == "immediate_danger" and "suicidal" in all_intents
+
+
+def test_hard_negative_does_not_hide_a_later_real_risk(lexicon: RiskLexicon) -> None:
+    assert lexicon.match("vi havde om selvmord i dansk") is None
+    match = lexicon.match("vi havde om selvmord i dansk og nu tænker jeg selv på selvmord")
+    assert match is not None and match.intent == "suicidal"
+
+
+def test_match_is_deterministic(lexicon: RiskLexicon) -> None:
+    text = "han slår min mor lige nu og jeg har skåret i mig selv og vil dø"
+    assert len({lexicon.match(text) for _ in range(5)}) == 1
+
+
+# --------------------------------------------------------------------------- #
+# Negative cases: ordinary speech that must not trip the net
+# --------------------------------------------------------------------------- #
+
+NEGATIVES = [
+    "vi havde om selvmord i dansk",
+    "vi havde om selvmord i 8. klasse",
+    "vi læste en novelle om selvmord i dansk",
+    "jeg er død træt",
+    "jeg er dødtræt",
+    "jeg døde af grin",
+    "jeg doede af grin over den video 😂",
+    "min telefon er død",
+    "mit batteri er dødt",
+    "skar mig på et stykke papir",
+    "jeg skar mig på papiret i dag",
+    "jeg skar mig i fingeren da jeg lavede mad",
+    "vi så en film om en der tog en overdosis",
+    "min far drikker kaffe",
+    "jeg orker ikke mere matematik",
+    "jeg orker ikke mere lektier i dag",
+    "skar løg 🔪 til aftensmad",
+    "skal bruge en kniv til at skære kage 🔪🎂",
+    "800 m løb i idræt",
+    "jeg tog 2 panodil for min hovedpine",
+    "min far tager 10 piller om dagen",
+    "der er 20 panodiler i en pakke",
+    "jeg cutter videoer til tiktok",
+    "jeg brændte mig på ovnen i går",
+    "min bror slår mig altid i fifa",
+    "den her sang slår mig ihjel haha",
+    "min søster kastede en pude efter mig for sjov",
+    "han sparker til bolden",
+    "jeg vil gerne på do",
+    "jeg kan ikke mere 😂😂",
+    "jeg ville dø hvis min crush så det lol",
+    "hellere dø end at tage til tandlægen",
+    "min far kører altid for stærkt",
+    "vi kørte hjem med bussen og alle var fulde",
+    "min mor kører med fuld tank",
+    "jeg gider ikke være her, det er kedeligt",
+    "min far vågner ikke når vækkeuret ringer",
+    "jeg kan ikke leve uden min telefon",
+    "jeg er bekymret for at min mor dør af at drikke",
+    "jeg blev smidt ud af klassen i dag",
+    "min kat ridsede mig på armen",
+    "vi sagde farvel til min morfar på hospitalet",
+    "jeg hænger mig ikke i detaljer",
+    "jeg har det lidt trist i dag",
+    "jeg vil ikke mere i skole",
+    "min far kan ikke leve uden sin kaffe",
+    "jeg orker ikke mere af min lillebror",
+    "jeg har spist for meget slik",
+    "jeg tog for meget fri i sidste uge",
+    "jeg er bange for at min far kører fuld en dag",
+    "min mor reagerer ikke på mine beskeder",
+    "min telefon hænger sig hele tiden",
+    "jeg orker ikke længere at vente",
+    "hej",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_hard_negatives_do_not_trip(lexicon: RiskLexicon, text: str) -> None:
+    assert lexicon.match(text) is None, (text, lexicon.match(text))
+
+
+def test_at_least_25_negative_cases() -> None:
+    assert len(NEGATIVES) >= 25
+
+
+# --------------------------------------------------------------------------- #
+# The lexicon file format is validated at load time
+# --------------------------------------------------------------------------- #
+
+
+def _load(rules: list, macros: dict | None = None) -> RiskLexicon:
+    return RiskLexicon.from_dict({"version": 1, "macros": macros or {}, "rules": rules})
+
+
+def test_phrase_syntax_alternatives_optionals_macros_and_gaps() -> None:
+    lexicon = _load(
+        [
+            {
+                "id": "t1",
+                "intent": "suicidal",
+                "kind": "phrase",
+                "patterns": ["{vil} (bare)? forsvinde * for altid"],
+                "unless": ["forsvinde i (ferien|weekenden)"],
+            }
+        ],
+        macros={"vil": ["vil", "ville", "gider"]},
+    )
+    assert lexicon.match("jeg ville forsvinde for altid").rule_id == "t1"
+    assert lexicon.match("jeg vil bare forsvinde helt og aldeles for altid").rule_id == "t1"
+    assert lexicon.match("jeg vil forsvinde i ferien for altid") is None
+    assert lexicon.match("jeg vil forsvinde lidt mere end tre ord senere for altid") is None
+    # word boundaries: no match inside other words
+    assert lexicon.match("jegvil forsvinde for altid") is None
+
+
+def test_emoji_rule_needs_a_co_occurring_word() -> None:
+    rule = {"id": "e", "intent": "self_harm", "kind": "emoji", "patterns": ["🔪"]}
+    with pytest.raises(RiskLexiconError):
+        _load([rule])
+    lexicon = _load([dict(rule, requires=["mine arme"])])
+    assert lexicon.match("🔪 mine arme") is not None
+    assert lexicon.match("🔪 løg") is None
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"id": "x", "intent": "greet", "patterns": ["hej"]},
+        {"id": "x", "intent": "suicidal", "patterns": []},
+        {"id": "x", "intent": "suicidal", "kind": "fuzzy", "patterns": ["dø"]},
+        {"id": "x", "intent": "suicidal", "patterns": ["(dø"]},
+        {"id": "x", "intent": "suicidal", "patterns": ["{missing_macro}"]},
+        {"id": "x", "intent": "suicidal", "kind": "regex", "patterns": ["re:(unclosed"]},
+        {"intent": "suicidal", "patterns": ["dø"]},
+    ],
+)
+def test_malformed_rules_are_rejected(rule: dict) -> None:
+    with pytest.raises(RiskLexiconError):
+        _load([rule])
+
+
+def test_duplicate_rule_ids_are_rejected() -> None:
+    rule = {"id": "same", "intent": "suicidal", "patterns": ["dø"]}
+    with pytest.raises(RiskLexiconError):
+        _load([rule, dict(rule)])
