@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-development-only"
@@ -30,10 +30,24 @@ class Settings(BaseSettings):
     access_token_minutes: int = 30
     max_message_chars: int = 2000
     max_body_bytes: int = 64 * 1024
-    retention_days: int = 30
     default_handling_minutes: int = 20
     timezone: str = "Europe/Copenhagen"
     texts_path: Path = Path(__file__).resolve().parent / "texts_da.yml"
+    duty_to_report_path: Path = Path(__file__).resolve().parent / "duty_to_report_da.yml"
+
+    # Rate limits, in this process's memory (one service process; see docs/performance.md).
+    messages_per_minute: int = Field(default=30, ge=1)  # per conversation
+    conversation_starts_per_minute: int = Field(default=300, ge=1)  # whole service
+    login_attempts_per_minute: int = Field(default=60, ge=1)  # whole service, on top of lock-out
+
+    # Retention: closed conversations (and bot-only ones left idle) are hard-deleted after
+    # RETENTION_DAYS by the hourly job inside the service and by `python -m handoff_service.retention`.
+    retention_days: int = Field(default=30, ge=1)
+    audit_retention_days: int = Field(default=365, ge=1)
+    retention_interval_minutes: float = Field(default=60, gt=0)
+    # Pushes new expected waits when a shift opens or closes; off in tests that drive time themselves.
+    shift_watch_seconds: float = Field(default=30, gt=0)
+    background_jobs: bool = True
 
     @model_validator(mode="after")
     def refuse_defaults_outside_development(self) -> Settings:

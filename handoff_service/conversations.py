@@ -8,17 +8,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings
 from handoff_service.db import utcnow
 from handoff_service.domain.queue import QueueEntry, expected_wait_minutes, handling_minutes, queue_positions
 from handoff_service.domain.risk import RISK_RANK, raised_risk, risk_of_intent
-from handoff_service.domain.shifts import DateException, ShiftStatus, WeeklyRule, danish_when, shift_status
-from handoff_service.models import AuditEvent, Conversation, Message, ShiftException, User, WeeklyShift
-from handoff_service.schemas import MessageOut, QueueInfo, Triage
+from handoff_service.domain.shifts import ShiftStatus, danish_clock, danish_when, shift_status
+from handoff_service.models import AuditEvent, Conversation, Message, User
+from handoff_service.schemas import MessageOut, QueueInfo, ServiceStatus, Triage
 from handoff_service.security import hash_conversation_token, new_conversation_token
+from handoff_service.shift_calendar import date_exceptions, weekly_rules
 
 GENERIC_TOPICS = frozenset({None, "request_human", "out_of_scope", "unknown", "greet", "nlu_fallback"})
 RECENT_HANDLINGS = 50
@@ -50,16 +51,8 @@ def add_message(session: Session, conversation: Conversation, sender: str, text:
 
 
 def current_shift_status(session: Session, settings: Settings, now: datetime) -> ShiftStatus:
-    weekly = [
-        WeeklyRule(s.weekday, s.starts_at, s.ends_at, s.counsellors)
-        for s in session.scalars(select(WeeklyShift))
-    ]
-    horizon_start = (now - timedelta(days=2)).date()
-    exceptions = [
-        DateException(e.on_date, e.kind, e.starts_at, e.ends_at, e.counsellors)
-        for e in session.scalars(select(ShiftException).where(ShiftException.on_date >= horizon_start))
-    ]
-    return shift_status(now, weekly, exceptions, ZoneInfo(settings.timezone))
+    exceptions = date_exceptions(session, (now - timedelta(days=2)).date())
+    return shift_status(now, weekly_rules(session), exceptions, ZoneInfo(settings.timezone))
 
 
 def recent_handling_minutes(session: Session, settings: Settings) -> float:
@@ -86,19 +79,24 @@ class QueueContext:
     now: datetime
     tz: ZoneInfo
 
-    def info(self, position: int) -> QueueInfo:
-        counsellors = (
-            self.shift.counsellors_on_shift if self.shift.is_open else self.shift.next_shift_counsellors
+    def eta_minutes(self, position: int) -> int | None:
+        shift = self.shift
+        return expected_wait_minutes(
+            position,
+            shift_open=shift.is_open,
+            counsellors=shift.counsellors_on_shift if shift.is_open else shift.next_shift_counsellors,
+            handling=self.handling,
+            minutes_until_next_shift=shift.minutes_until_next_shift(self.now),
+            minutes_until_shift_end=(
+                (shift.current_shift_end - self.now).total_seconds() / 60 if shift.current_shift_end else None
+            ),
+            next_shift_counsellors=shift.next_shift_counsellors,
         )
+
+    def info(self, position: int) -> QueueInfo:
         return QueueInfo(
             position=position,
-            eta_minutes=expected_wait_minutes(
-                position,
-                shift_open=self.shift.is_open,
-                counsellors=counsellors,
-                handling=self.handling,
-                minutes_until_next_shift=self.shift.minutes_until_next_shift(self.now),
-            ),
+            eta_minutes=self.eta_minutes(position),
             shift_open=self.shift.is_open,
             next_shift_start=self.shift.next_shift_start,
             next_shift_text=(
@@ -121,27 +119,47 @@ def queue_context(session: Session, settings: Settings, now: datetime) -> QueueC
     )
 
 
-def queue_position(session: Session, conversation: Conversation) -> int:
-    """1 + the number of waiting conversations ahead, answered by the queue index."""
-    ahead = session.scalar(
-        select(func.count()).where(
-            Conversation.status == "queued",
-            or_(
-                Conversation.risk_rank > conversation.risk_rank,
-                and_(
-                    Conversation.risk_rank == conversation.risk_rank,
-                    or_(
-                        Conversation.queued_at < conversation.queued_at,
-                        and_(
-                            Conversation.queued_at == conversation.queued_at,
-                            Conversation.id < conversation.id,
-                        ),
-                    ),
-                ),
-            ),
-        )
+def service_status(session: Session, settings: Settings, now: datetime | None = None) -> ServiceStatus:
+    """Open now?, current shift end, next shift start, waiting count, expected wait: for the bot."""
+    now = now or utcnow()
+    context = queue_context(session, settings, now)
+    next_info = context.info(context.waiting_count + 1)
+    return ServiceStatus(
+        shift_open=context.shift.is_open,
+        current_shift_end=context.shift.current_shift_end,
+        current_shift_end_text=(
+            danish_clock(context.shift.current_shift_end, context.tz) if context.shift.current_shift_end else None
+        ),
+        next_shift_start=context.shift.next_shift_start,
+        next_shift_text=next_info.next_shift_text,
+        counsellors_on_shift=context.shift.counsellors_on_shift,
+        waiting_count=context.waiting_count,
+        eta_minutes=next_info.eta_minutes,
     )
-    return (ahead or 0) + 1
+
+
+def queue_position(session: Session, conversation: Conversation) -> int:
+    """1 + the conversations ahead: two range counts on the queue index, never a queue scan.
+
+    Ahead are all waiting conversations of higher risk, and those of the same risk queued
+    earlier (id breaks ties, as in the claim order).
+    """
+    waiting = Conversation.status == "queued"
+    higher_risk = (
+        select(func.count())
+        .where(waiting, Conversation.risk_rank > conversation.risk_rank)
+        .scalar_subquery()
+    )
+    same_risk_earlier = (
+        select(func.count())
+        .where(
+            waiting,
+            Conversation.risk_rank == conversation.risk_rank,
+            tuple_(Conversation.queued_at, Conversation.id) < tuple_(conversation.queued_at, conversation.id),
+        )
+        .scalar_subquery()
+    )
+    return (session.scalar(select(higher_risk + same_risk_earlier)) or 0) + 1
 
 
 def queue_info(
@@ -202,6 +220,18 @@ def merge_triage(conversation: Conversation, triage: Triage) -> None:
     conversation.risk_rank = RISK_RANK[new_risk]
 
 
+def queue_change(before: tuple[str, int], conversation: Conversation) -> str | None:
+    """Why the queue changed between `before` (status, risk_rank) and now, or None if it did not."""
+    status_before, rank_before = before
+    if conversation.status == "queued" and status_before != "queued":
+        return "handoff"
+    if conversation.status == "queued" and conversation.risk_rank > rank_before:
+        return "risk"
+    if status_before == "queued" and conversation.status != "queued":
+        return "claim" if conversation.status == "active" else "close"
+    return None
+
+
 def hand_off(session: Session, conversation: Conversation, triage: Triage, now: datetime) -> bool:
     """Queue the conversation (if with the bot) and merge the triage. True if the queue changed."""
     before = (conversation.status, conversation.risk_rank)
@@ -245,13 +275,25 @@ def claim_next(session: Session, user: User, now: datetime) -> Conversation | No
     return conversation
 
 
-def release(session: Session, conversation: Conversation, user: User) -> None:
+def release(session: Session, conversation: Conversation, user: User | None, action: str = "release") -> None:
     # Back to the queue at its original place: the young person has waited already.
     conversation.status = "queued"
     conversation.counsellor_id = None
     conversation.claimed_at = None
-    audit(session, user, conversation.id, "release")
+    audit(session, user, conversation.id, action)
     session.flush()
+
+
+def release_all_held_by(session: Session, counsellor: User, by: User) -> list[Conversation]:
+    """A disabled counsellor's open conversations go back to the queue, so nobody is left hanging."""
+    held = list(
+        session.scalars(
+            select(Conversation).where(Conversation.status == "active", Conversation.counsellor_id == counsellor.id)
+        )
+    )
+    for conversation in held:
+        release(session, conversation, by, action="release_on_disable")
+    return held
 
 
 def close(session: Session, conversation: Conversation, user: User, outcome: str, now: datetime) -> None:
@@ -262,8 +304,22 @@ def close(session: Session, conversation: Conversation, user: User, outcome: str
     session.flush()
 
 
-def audit(session: Session, user: User | None, conversation_id: str | None, action: str) -> None:
-    session.add(AuditEvent(user_id=user.id if user else None, conversation_id=conversation_id, action=action))
+def audit(
+    session: Session,
+    user: User | None,
+    conversation_id: str | None,
+    action: str,
+    subject_user_id: int | None = None,
+) -> None:
+    """Who did what to which conversation or user, never what was written."""
+    session.add(
+        AuditEvent(
+            user_id=user.id if user else None,
+            conversation_id=conversation_id,
+            subject_user_id=subject_user_id,
+            action=action,
+        )
+    )
 
 
 # -- summaries ------------------------------------------------------------------------------

@@ -12,16 +12,21 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from handoff_service.api.routes import auth, conversations, health, internal, queue
+from handoff_service.api.routes import audit, auth, conversations, health, internal, queue, shifts, users
 from handoff_service.config import Settings, get_settings
 from handoff_service.db import make_engine, make_session_factory
+from handoff_service.errors import ServiceError
 from handoff_service.events import EventBroker
+from handoff_service.logging_privacy import configure_logging
 from handoff_service.migrations import upgrade_database
+from handoff_service.ratelimit import RateLimiter, RateLimits
 from handoff_service.risk_net import load_risk_net
+from handoff_service.scheduler import start_background_jobs, stop_background_jobs
 from handoff_service.seed import seed_development_data
-from handoff_service.texts import load_texts
+from handoff_service.texts import load_duty_to_report, load_texts
 
 logger = logging.getLogger("handoff_service")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -39,7 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with app.state.session_factory() as session:
                 seed_development_data(session, settings)
         app.state.broker.bind_loop(asyncio.get_running_loop())
+        jobs = start_background_jobs(app) if settings.background_jobs else []
         yield
+        await stop_background_jobs(jobs)
         engine.dispose()
 
     docs = settings.is_development
@@ -55,8 +62,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.broker = EventBroker()
     app.state.texts = load_texts(settings.texts_path)
+    app.state.duty_to_report = load_duty_to_report(settings.duty_to_report_path)
+    app.state.rate_limits = RateLimits(
+        messages=RateLimiter(settings.messages_per_minute),
+        starts=RateLimiter(settings.conversation_starts_per_minute),
+        logins=RateLimiter(settings.login_attempts_per_minute),
+    )
 
-    for router in (health.router, auth.router, conversations.router, queue.router, internal.router):
+    for router in (
+        health.router,
+        auth.router,
+        conversations.router,
+        queue.router,
+        shifts.router,
+        users.router,
+        audit.router,
+        internal.router,
+    ):
         app.include_router(router)
     _install_error_handlers(app)
     _install_middleware(app, settings)
@@ -87,6 +109,15 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def domain_error(request: Request, error: ServiceError) -> JSONResponse:
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    @app.exception_handler(IntegrityError)
+    async def conflicting_write(request: Request, error: IntegrityError) -> JSONResponse:
+        # Two requests raced for the same unique value; the loser is told, nothing is half-saved.
+        return JSONResponse({"detail": "Ændringen strider mod data, der lige er gemt. Hent siden igen."}, status_code=409)
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_reason(error)}, status_code=422)
@@ -108,22 +139,54 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
+_TYPE_REASONS = {
+    "int_parsing": "skal være et heltal",
+    "int_type": "skal være et heltal",
+    "int_from_float": "skal være et heltal",
+    "bool_parsing": "skal være true eller false",
+    "bool_type": "skal være true eller false",
+    "string_type": "skal være tekst",
+    "time_parsing": "skal være et klokkeslæt som 17:00",
+    "time_type": "skal være et klokkeslæt som 17:00",
+    "date_parsing": "skal være en dato som 2026-12-24",
+    "date_from_datetime_parsing": "skal være en dato som 2026-12-24",
+    "date_type": "skal være en dato som 2026-12-24",
+    "literal_error": "har en værdi, der ikke er tilladt",
+    "enum": "har en værdi, der ikke er tilladt",
+    "greater_than_equal": "er for lille",
+    "greater_than": "er for lille",
+    "less_than_equal": "er for stor",
+    "less_than": "er for stor",
+    "list_type": "skal være en liste",
+    "too_long": "har for mange elementer",
+    "string_pattern_mismatch": "har et ugyldigt format",
+}
+
+
 def _validation_reason(error: RequestValidationError) -> str:
+    """The first problem, as a short Danish sentence naming the field."""
     for problem in error.errors():
         kind = problem.get("type", "")
         location = problem.get("loc", ())
         field = location[-1] if location else ""
+        context = problem.get("ctx") or {}
         if kind == "json_invalid":
             return "Ugyldig JSON i forespørgslen."
         if kind == "string_too_long" and field == "text":
-            limit = problem.get("ctx", {}).get("max_length")
-            return f"Beskeden er for lang (højst {limit} tegn)."
-        if kind == "value_error" and "Beskeden er tom" in str(problem.get("msg", "")):
-            return "Beskeden er tom."
+            return f"Beskeden er for lang (højst {context.get('max_length')} tegn)."
+        if kind == "string_too_long":
+            return f"Feltet '{field}' er for langt (højst {context.get('max_length')} tegn)."
+        if kind == "string_too_short":
+            return f"Feltet '{field}' er for kort (mindst {context.get('min_length')} tegn)."
+        if kind == "value_error":
+            # Our validators raise ValueError with a Danish sentence; pydantic prefixes it.
+            return str(problem.get("msg", "")).removeprefix("Value error, ") or "Ugyldig forespørgsel."
         if kind == "missing":
             return f"Feltet '{field}' mangler." if field != "body" else "Forespørgslen mangler indhold."
-        if kind in ("model_attributes_type", "dict_type"):
+        if kind in ("model_attributes_type", "dict_type", "model_type"):
             return "Forespørgslen skal være et JSON-objekt."
+        if kind in _TYPE_REASONS:
+            return f"Feltet '{field}' {_TYPE_REASONS[kind]}."
     return "Ugyldig forespørgsel."
 
 
@@ -138,10 +201,6 @@ def _install_pages(app: FastAPI) -> None:
     @app.get("/counsellor", include_in_schema=False)
     def counsellor_page() -> FileResponse:
         return FileResponse(STATIC_DIR / "counsellor.html", headers={"Cache-Control": "no-store"})
-
-
-def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def app_factory() -> FastAPI:

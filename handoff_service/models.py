@@ -38,7 +38,6 @@ class User(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_queue_order", "status", "risk_rank", "queued_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64))
@@ -66,6 +65,18 @@ class Conversation(Base):
     )
 
 
+# The queue order itself, so claiming reads the first entry and a position is two range counts.
+Index(
+    "ix_conversations_queue",
+    Conversation.status,
+    Conversation.risk_rank.desc(),
+    Conversation.queued_at,
+    Conversation.id,
+)
+Index("ix_conversations_closed_at", Conversation.closed_at)
+Index("ix_conversations_status_updated_at", Conversation.status, Conversation.updated_at)
+
+
 class Message(Base):
     __tablename__ = "messages"
 
@@ -91,8 +102,10 @@ class AuditEvent(Base):
     )
     # No foreign key: the trail outlives conversations deleted by the retention job.
     conversation_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    # The user an admin created, changed or disabled; no foreign key for the same reason.
+    subject_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     action: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class WeeklyShift(Base):

@@ -33,6 +33,19 @@ def publish_status(broker: EventBroker, conversation: Conversation, queue: dict 
     )
 
 
+def dashboard_event(reason: str, conversation: Conversation | None, waiting_count: int) -> dict:
+    """What the counsellors' dashboard is told: never message text, only what changed and how urgent."""
+    return {
+        "reason": reason,
+        "conversation_id": conversation.id if conversation else None,
+        "status": conversation.status if conversation else None,
+        "risk": conversation.risk if conversation else None,
+        "critical": bool(conversation is not None and conversation.risk == "critical"),
+        "topic": conversation.topic if conversation else None,
+        "waiting_count": waiting_count,
+    }
+
+
 def publish_queue_changed(
     broker: EventBroker,
     session: Session,
@@ -45,12 +58,13 @@ def publish_queue_changed(
     """Recompute every waiting position once and push it to each connected young person.
 
     One ordered pass over the queue per change (not one per waiting client), then a push only to
-    the conversations that have a live stream.
+    the conversations that have a live stream. Reasons: handoff, claim, release, close, risk,
+    shifts (calendar edited), shift_opened, shift_closed.
     """
+    context = queue_context(session, settings, now)
     subscribed = {c.removeprefix(CONVERSATION_PREFIX) for c in broker.channels_with_prefix(CONVERSATION_PREFIX)}
     if subscribed:
         positions = all_queue_positions(session)
-        context = queue_context(session, settings, now)
         for conversation_id in subscribed & positions.keys():
             broker.publish(
                 conversation_channel(conversation_id),
@@ -59,12 +73,4 @@ def publish_queue_changed(
             )
     if conversation is not None and conversation.status != "queued":
         publish_status(broker, conversation, None)
-    broker.publish(
-        DASHBOARD,
-        "queue",
-        {
-            "reason": reason,
-            "conversation_id": conversation.id if conversation else None,
-            "risk": conversation.risk if conversation else None,
-        },
-    )
+    broker.publish(DASHBOARD, "queue", dashboard_event(reason, conversation, context.waiting_count))

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 # Control characters except tab and newline; they carry no meaning in a chat and can hide text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 MAX_MESSAGE_CHARS = 2000
 
+_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+MAX_NOTE_CHARS = 200
+
 Status = Literal["bot", "queued", "active", "closed"]
 Risk = Literal["normal", "high", "critical"]
+Role = Literal["counsellor", "trainer", "admin"]
 
 
 def clean_text(value: str) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+def clean_line(value: str) -> str:
+    """One line of text: NFC, no control characters at all (not even newlines)."""
+    return _CONTROL_ALL.sub("", unicodedata.normalize("NFC", value)).strip()
 
 
 class TextIn(BaseModel):
@@ -92,13 +101,20 @@ class ServiceStatus(BaseModel):
     current_shift_end_text: str | None
     next_shift_start: datetime | None
     next_shift_text: str | None
+    counsellors_on_shift: int
     waiting_count: int
+    # Expected wait for someone handed off now (the next place in the queue).
     eta_minutes: int | None
 
 
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+
+    @field_validator("username")
+    @classmethod
+    def normalise_username(cls, value: str) -> str:
+        return clean_line(value).lower()
 
 
 class TokenOut(BaseModel):
@@ -114,15 +130,85 @@ class UserOut(BaseModel):
     role: str
 
 
+class StaffUserOut(UserOut):
+    is_active: bool
+    locked: bool
+    created_at: datetime
+
+
+USERNAME_PATTERN = r"^[a-z0-9æøå][a-z0-9æøå._-]{2,63}$"
+MIN_PASSWORD_CHARS = 12
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=3, max_length=64)
+    password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=256)
+    role: Role
+
+    @field_validator("username")
+    @classmethod
+    def normalise_username(cls, value: str) -> str:
+        cleaned = clean_line(value).lower()
+        if not re.fullmatch(USERNAME_PATTERN, cleaned):
+            raise ValueError("Brugernavnet må kun have små bogstaver, tal, punktum, bindestreg og understreg.")
+        return cleaned
+
+
+class UserChangeIn(BaseModel):
+    role: Role | None = None
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_CHARS, max_length=256)
+    is_active: bool | None = None
+    unlock: bool = False
+
+
+def _short(value: Any, limit: int = 64) -> str:
+    return clean_line(str(value))[:limit]
+
+
 class Triage(BaseModel):
-    """What the bot learned, passed on so the young person does not have to repeat it."""
+    """What the bot learned, passed on so the young person does not have to repeat it.
+
+    Cleaned, never refused: a handoff must not fail because one label is odd, and an unknown
+    risk level counts as high (when in doubt about risk, escalate).
+    """
 
     risk: Risk = "normal"
-    topic: str | None = Field(default=None, max_length=64)
-    intents: list[str] = Field(default_factory=list, max_length=100)
+    topic: str | None = None
+    intents: list[str] = Field(default_factory=list)
     entities: dict[str, list[str]] = Field(default_factory=dict)
-    content_given: list[str] = Field(default_factory=list, max_length=200)
-    reason: str | None = Field(default=None, max_length=64)
+    content_given: list[str] = Field(default_factory=list)
+    reason: str | None = None
+
+    @field_validator("risk", mode="before")
+    @classmethod
+    def unknown_risk_is_high(cls, value: Any) -> str:
+        if value is None:
+            return "normal"
+        return value if value in ("normal", "high", "critical") else "high"
+
+    @field_validator("topic", "reason", mode="before")
+    @classmethod
+    def short_label(cls, value: Any) -> str | None:
+        return (_short(value) or None) if value is not None else None
+
+    @field_validator("intents", "content_given", mode="before")
+    @classmethod
+    def short_labels(cls, value: Any) -> list[str]:
+        items = value if isinstance(value, list) else []
+        return [label for label in (_short(item) for item in items[:200] if item is not None) if label]
+
+    @field_validator("entities", mode="before")
+    @classmethod
+    def short_entities(cls, value: Any) -> dict[str, list[str]]:
+        if not isinstance(value, dict):
+            return {}
+        cleaned: dict[str, list[str]] = {}
+        for name, values in list(value.items())[:20]:
+            items = values if isinstance(values, list) else [values]
+            labels = [label for label in (_short(v) for v in items[:20] if v is not None) if label]
+            if labels and _short(name):
+                cleaned[_short(name, 32)] = labels
+        return cleaned
 
 
 class QueueItemOut(BaseModel):
@@ -137,15 +223,112 @@ class QueueItemOut(BaseModel):
     summary: str
 
 
+class GuidanceSource(BaseModel):
+    title: str
+    reference: str
+
+
+class DutyToReport(BaseModel):
+    """Guidance on skærpet underretningspligt, shown with every conversation (duty_to_report_da.yml)."""
+
+    title: str
+    summary: str
+    steps: list[str]
+    sources: list[GuidanceSource]
+
+
 class CounsellorConversationOut(BaseModel):
     id: str
     status: Status
     risk: Risk
+    risk_label: str
     topic: str | None
+    topic_label: str
     triage: dict[str, Any]
     summary: str
     counsellor_id: int | None
+    outcome: str | None
     anonymity_broken: bool
+    anonymity_broken_at: datetime | None
+    duty_to_report: DutyToReport
     queued_at: datetime | None
     claimed_at: datetime | None
+    closed_at: datetime | None
     messages: list[MessageOut]
+
+
+# -- shift calendar -------------------------------------------------------------------------
+
+
+def wall_clock(value: time | None) -> time | None:
+    """Shift times are Danish wall-clock times to the minute; a UTC offset would be ambiguous."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        raise ValueError("Angiv klokkeslæt uden tidszone – det er altid dansk tid.")
+    return value.replace(second=0, microsecond=0)
+
+
+class WeeklyShiftIn(BaseModel):
+    weekday: int = Field(ge=0, le=6, description="0 = mandag … 6 = søndag")
+    starts_at: time
+    ends_at: time
+    counsellors: int = Field(default=1, ge=1, le=50)
+
+    _wall_clock = field_validator("starts_at", "ends_at")(wall_clock)
+
+
+class WeeklyShiftOut(WeeklyShiftIn):
+    id: int
+    weekday_name: str
+
+
+class ShiftExceptionIn(BaseModel):
+    on_date: date
+    kind: Literal["closed", "extra"]
+    starts_at: time | None = None
+    ends_at: time | None = None
+    counsellors: int = Field(default=1, ge=1, le=50)
+    note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS)
+
+    _wall_clock = field_validator("starts_at", "ends_at")(wall_clock)
+
+    @field_validator("note")
+    @classmethod
+    def clean_note(cls, value: str | None) -> str | None:
+        return (clean_line(value) or None) if value is not None else None
+
+    @model_validator(mode="after")
+    def times_only_for_extra_shifts(self) -> ShiftExceptionIn:
+        if self.kind == "closed":
+            self.starts_at = self.ends_at = None
+        return self
+
+
+class ShiftExceptionOut(ShiftExceptionIn):
+    id: int
+
+
+class ShiftWindowOut(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+    counsellors: int
+    text: str
+
+
+class ShiftCalendarOut(BaseModel):
+    timezone: str
+    weekly: list[WeeklyShiftOut]
+    exceptions: list[ShiftExceptionOut]
+    upcoming: list[ShiftWindowOut]
+    status: ServiceStatus
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    action: str
+    user_id: int | None
+    username: str | None
+    conversation_id: str | None
+    subject_user_id: int | None
+    created_at: datetime

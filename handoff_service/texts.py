@@ -33,6 +33,17 @@ def load_texts(path: Path) -> dict[str, Any]:
         return _fill(yaml.safe_load(handle), content_library())
 
 
+@lru_cache
+def load_duty_to_report(path: Path) -> dict[str, Any]:
+    """The counsellor's guidance on skærpet underretningspligt (duty_to_report_da.yml)."""
+    with path.open(encoding="utf-8") as handle:
+        guidance = _fill(yaml.safe_load(handle), content_library())
+    missing = {"title", "summary", "steps", "sources"} - guidance.keys()
+    if missing:
+        raise ValueError(f"{path.name} lacks {sorted(missing)}")
+    return guidance
+
+
 def emergency_numbers() -> list[dict[str, str]]:
     """The approved numbers, for the always-visible emergency panel of the chat page."""
     return [

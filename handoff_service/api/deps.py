@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import hmac
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings
 from handoff_service.events import EventBroker
 from handoff_service.models import Conversation, User
+from handoff_service.ratelimit import RateLimits, retry_after_header
 from handoff_service.security import conversation_token_matches, decode_access_token
 
 NOT_FOUND = "Samtalen findes ikke, eller koden til den passer ikke."
+TOO_MANY_MESSAGES = "Du skriver meget hurtigt. Vent et øjeblik, og send så igen. Er du i fare, så ring 112."
+_CONVERSATION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Integer path parameters stay inside the database's 32-bit integer columns.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+def is_conversation_id(value: str) -> bool:
+    """Only well-formed ids reach the database (no control bytes, no oversized strings)."""
+    return _CONVERSATION_ID.fullmatch(value) is not None
+
+
+def find_conversation(session: Session, conversation_id: str) -> Conversation | None:
+    return session.get(Conversation, conversation_id) if is_conversation_id(conversation_id) else None
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -36,10 +52,20 @@ def get_texts(request: Request) -> dict[str, Any]:
     return request.app.state.texts
 
 
+def get_duty_to_report(request: Request) -> dict[str, Any]:
+    return request.app.state.duty_to_report
+
+
+def get_rate_limits(request: Request) -> RateLimits:
+    return request.app.state.rate_limits
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 BrokerDep = Annotated[EventBroker, Depends(get_broker)]
 TextsDep = Annotated[dict[str, Any], Depends(get_texts)]
+DutyToReportDep = Annotated[dict[str, Any], Depends(get_duty_to_report)]
+RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
@@ -51,7 +77,7 @@ def young_conversation(conversation_id: str, session: SessionDep, credentials: B
             "Mangler koden til samtalen (Authorization: Bearer).",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    conversation = session.get(Conversation, conversation_id) if len(conversation_id) <= 36 else None
+    conversation = find_conversation(session, conversation_id)
     token_hash = conversation.token_hash if conversation else "0" * 64
     if not conversation_token_matches(credentials.credentials, token_hash) or conversation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
@@ -59,6 +85,17 @@ def young_conversation(conversation_id: str, session: SessionDep, credentials: B
 
 
 YoungConversationDep = Annotated[Conversation, Depends(young_conversation)]
+
+
+def writing_young_conversation(conversation: YoungConversationDep, limits: RateLimitsDep) -> Conversation:
+    """The young person's conversation, if they have not written too fast (per conversation)."""
+    wait = limits.messages.hit(conversation.id)
+    if wait is not None:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_MESSAGES, headers=retry_after_header(wait))
+    return conversation
+
+
+WritingConversationDep = Annotated[Conversation, Depends(writing_young_conversation)]
 
 
 def current_user(session: SessionDep, settings: SettingsDep, credentials: BearerDep) -> User:
@@ -99,7 +136,7 @@ AdminDep = Annotated[User, Depends(require_role("admin"))]
 
 
 def counsellor_conversation(conversation_id: str, session: SessionDep, user: CounsellorDep) -> Conversation:
-    conversation = session.get(Conversation, conversation_id) if len(conversation_id) <= 36 else None
+    conversation = find_conversation(session, conversation_id)
     if conversation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Samtalen findes ikke.")
     return conversation
@@ -121,8 +158,6 @@ OwnedConversationDep = Annotated[Conversation, Depends(owned_conversation)]
 
 
 def internal_caller(request: Request, settings: SettingsDep) -> None:
-    import hmac
-
     presented = request.headers.get("x-internal-token", "")
     if not hmac.compare_digest(presented.encode(), settings.internal_api_token.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "internal API: wrong or missing token")

@@ -133,3 +133,38 @@ def danish_when(moment: datetime, now: datetime, tz: ZoneInfo) -> str:
         )
         day_words = f"{DANISH_WEEKDAYS[local.weekday()]} den {local.day}. {months[local.month - 1]}"
     return f"{day_words} {danish_clock(moment, tz)}"
+
+
+MAX_SHIFT_HOURS = 16
+MAX_DAYS_AHEAD = 2 * 366
+
+
+def shift_length(starts_at: time, ends_at: time) -> timedelta:
+    """Wall-clock length; an end at or before the start means the shift runs past midnight."""
+    start = timedelta(hours=starts_at.hour, minutes=starts_at.minute)
+    end = timedelta(hours=ends_at.hour, minutes=ends_at.minute)
+    return end - start if end > start else end + timedelta(days=1) - start
+
+
+def shift_times_problem(starts_at: time | None, ends_at: time | None) -> str | None:
+    """A Danish reason why these times cannot make a shift, or None."""
+    if starts_at is None or ends_at is None:
+        return "En vagt skal have både start- og sluttidspunkt."
+    if (starts_at.hour, starts_at.minute) == (ends_at.hour, ends_at.minute):
+        return "En vagt skal slutte på et andet tidspunkt, end den starter."
+    if shift_length(starts_at, ends_at) > timedelta(hours=MAX_SHIFT_HOURS):
+        return f"En vagt kan højst vare {MAX_SHIFT_HOURS} timer."
+    return None
+
+
+def exception_date_problem(on_date: date, today: date) -> str | None:
+    if on_date < today:
+        return "Datoen er passeret. Vælg i dag eller en senere dato."
+    if on_date > today + timedelta(days=MAX_DAYS_AHEAD):
+        return "Datoen ligger for langt ude i fremtiden (højst to år frem)."
+    return None
+
+
+def danish_window(window: ShiftWindow, now: datetime, tz: ZoneInfo) -> str:
+    """'mandag kl. 17-21' style text for a shift window, in local time."""
+    return f"{danish_when(window.starts_at, now, tz)}-{danish_clock(window.ends_at, tz).removeprefix('kl. ')}"

@@ -80,6 +80,8 @@ def settings(database_url: str) -> Settings:
         secret_key="test-secret-" + "y" * 32,
         demo_counsellor_password=DEMO_PASSWORD,
         seed_demo_data=True,
+        # Tests drive the jobs themselves (tests/handoff_service/test_retention.py).
+        background_jobs=False,
     )
 
 

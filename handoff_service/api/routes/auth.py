@@ -7,9 +7,10 @@ from datetime import timedelta
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
-from handoff_service.api.deps import CurrentUserDep, SessionDep, SettingsDep
+from handoff_service.api.deps import CurrentUserDep, RateLimitsDep, SessionDep, SettingsDep
 from handoff_service.db import utcnow
 from handoff_service.models import User
+from handoff_service.ratelimit import retry_after_header
 from handoff_service.schemas import LoginIn, TokenOut, UserOut
 from handoff_service.security import create_access_token, verify_password
 
@@ -18,10 +19,15 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=5)
 WRONG_LOGIN = "Forkert brugernavn eller adgangskode."
+TOO_MANY_LOGINS = "For mange loginforsøg på tjenesten lige nu. Vent et minut, og prøv igen."
 
 
 @router.post("/login", response_model=TokenOut)
-def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> TokenOut:
+def login(body: LoginIn, session: SessionDep, settings: SettingsDep, limits: RateLimitsDep) -> TokenOut:
+    # Per username: lock-out after MAX_FAILED_LOGINS. Per service: a ceiling on all attempts, so
+    # guessing across many usernames is slowed down too (argon2 also costs CPU per attempt).
+    if (wait := limits.logins.hit("service")) is not None:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_LOGINS, headers=retry_after_header(wait))
     now = utcnow()
     user = session.scalar(select(User).where(User.username == body.username))
     password_ok = verify_password(body.password, user.password_hash if user else None)

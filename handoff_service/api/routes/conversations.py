@@ -5,21 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from handoff_service import conversations as ops
-from handoff_service.api.deps import BrokerDep, SessionDep, SettingsDep, TextsDep, YoungConversationDep
-from handoff_service.config import Settings
+from handoff_service.api.deps import (
+    BrokerDep,
+    RateLimitsDep,
+    SessionDep,
+    SettingsDep,
+    TextsDep,
+    WritingConversationDep,
+    YoungConversationDep,
+)
 from handoff_service.db import utcnow
-from handoff_service.domain.shifts import danish_clock
 from handoff_service.events import EventBroker, format_sse
 from handoff_service.models import Conversation
 from handoff_service.notify import conversation_channel, publish_messages, publish_queue_changed
 from handoff_service.rasa_client import RasaUnavailable, send_to_rasa
+from handoff_service.ratelimit import retry_after_header
 from handoff_service.risk_net import risk_match
-from handoff_service.texts import emergency_numbers
 from handoff_service.schemas import (
     ConversationCreated,
     ConversationOut,
@@ -29,12 +35,14 @@ from handoff_service.schemas import (
     Triage,
     TurnOut,
 )
+from handoff_service.texts import emergency_numbers
 
 router = APIRouter(prefix="/api/v1", tags=["young person"])
 logger = logging.getLogger(__name__)
 
 GREETING_TRIGGER = "/greet"
 KEEPALIVE_SECONDS = 15
+BUSY = "Der er rigtig mange, der skriver lige nu. Prøv igen om et øjeblik. Er du i fare, så ring 112."
 
 
 def _store_bot_lines(session: Session, conversation: Conversation, lines: list[str]) -> list[MessageOut]:
@@ -43,8 +51,11 @@ def _store_bot_lines(session: Session, conversation: Conversation, lines: list[s
 
 @router.post("/conversations", status_code=status.HTTP_201_CREATED, response_model=ConversationCreated)
 def start_conversation(
-    session: SessionDep, settings: SettingsDep, broker: BrokerDep, texts: TextsDep
+    session: SessionDep, settings: SettingsDep, texts: TextsDep, limits: RateLimitsDep
 ) -> ConversationCreated:
+    # A service-wide ceiling on new conversations, so a flood cannot fill the database.
+    if (wait := limits.starts.hit("service")) is not None:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, BUSY, headers=retry_after_header(wait))
     conversation, token = ops.create_conversation(session)
     session.commit()
     try:
@@ -63,7 +74,7 @@ def start_conversation(
 @router.post("/conversations/{conversation_id}/messages", response_model=TurnOut)
 def write_message(
     body: MessageIn,
-    conversation: YoungConversationDep,
+    conversation: WritingConversationDep,
     session: SessionDep,
     settings: SettingsDep,
     broker: BrokerDep,
@@ -89,6 +100,7 @@ def write_message(
         # The action server may have queued the conversation meanwhile, in its own transaction.
         session.expire_all()
         conversation = session.get(Conversation, conversation.id)
+        queue_before = (conversation.status, conversation.risk_rank)  # its changes are announced
         if lines is None:
             reply_key = "critical_without_bot" if net and net.risk == "critical" else "fallback_rasa_down"
             ops.hand_off(session, conversation, Triage(reason="bot_unavailable"), now)
@@ -100,8 +112,8 @@ def write_message(
         ops.hand_off(session, conversation, Triage(risk=net.risk, intents=[net.intent], reason="risk_lexicon"), now)
     session.commit()
     publish_messages(broker, conversation.id, replies)
-    if (conversation.status, conversation.risk_rank) != queue_before or conversation.status == "queued":
-        publish_queue_changed(broker, session, settings, now, reason="message", conversation=conversation)
+    if reason := ops.queue_change(queue_before, conversation):
+        publish_queue_changed(broker, session, settings, now, reason=reason, conversation=conversation)
     return TurnOut(
         messages=replies,
         status=conversation.status,
@@ -111,7 +123,7 @@ def write_message(
 
 @router.post("/conversations/{conversation_id}/handoff", response_model=TurnOut)
 def ask_for_counsellor(
-    conversation: YoungConversationDep,
+    conversation: WritingConversationDep,
     session: SessionDep,
     settings: SettingsDep,
     broker: BrokerDep,
@@ -167,10 +179,13 @@ async def follow_conversation(
     )
 
 
-async def sse_stream(request: Request, broker: EventBroker, channel: str, snapshot: dict | None):
+async def sse_stream(
+    request: Request, broker: EventBroker, channel: str, snapshot: dict | None, snapshot_event: str = "status"
+):
+    # Subscribed before the snapshot is sent, so a client that has read it misses no change.
     async with broker.subscribe(channel) as events:
         if snapshot is not None:
-            yield format_sse("status", snapshot)
+            yield format_sse(snapshot_event, snapshot)
         while not await request.is_disconnected():
             try:
                 item = await asyncio.wait_for(events.get(), timeout=KEEPALIVE_SECONDS)
@@ -187,21 +202,4 @@ def list_emergency_numbers() -> list[dict[str, str]]:
 
 @router.get("/service-status", response_model=ServiceStatus)
 def public_service_status(session: SessionDep, settings: SettingsDep) -> ServiceStatus:
-    return service_status(session, settings)
-
-
-def service_status(session: Session, settings: Settings) -> ServiceStatus:
-    now = utcnow()
-    context = ops.queue_context(session, settings, now)
-    next_info = context.info(context.waiting_count + 1)
-    return ServiceStatus(
-        shift_open=context.shift.is_open,
-        current_shift_end=context.shift.current_shift_end,
-        current_shift_end_text=(
-            danish_clock(context.shift.current_shift_end, context.tz) if context.shift.current_shift_end else None
-        ),
-        next_shift_start=context.shift.next_shift_start,
-        next_shift_text=next_info.next_shift_text,
-        waiting_count=context.waiting_count,
-        eta_minutes=next_info.eta_minutes,
-    )
+    return ops.service_status(session, settings)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from handoff_service import conversations as ops
-from handoff_service.api.deps import BrokerDep, InternalDep, SessionDep, SettingsDep
-from handoff_service.api.routes.conversations import service_status
+from handoff_service.api.deps import BrokerDep, InternalDep, SessionDep, SettingsDep, find_conversation
 from handoff_service.db import utcnow
 from handoff_service.models import Conversation
 from handoff_service.notify import publish_queue_changed, publish_status
@@ -16,7 +15,7 @@ router = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=F
 
 
 def _conversation(session, conversation_id: str) -> Conversation:
-    conversation = session.get(Conversation, conversation_id) if len(conversation_id) <= 36 else None
+    conversation = find_conversation(session, conversation_id)
     if conversation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown conversation")
     return conversation
@@ -24,7 +23,7 @@ def _conversation(session, conversation_id: str) -> Conversation:
 
 @router.get("/service-status", response_model=ServiceStatus)
 def internal_service_status(_: InternalDep, session: SessionDep, settings: SettingsDep) -> ServiceStatus:
-    return service_status(session, settings)
+    return ops.service_status(session, settings)
 
 
 @router.post("/conversations/{conversation_id}/handoff", response_model=TurnOut)
@@ -38,9 +37,11 @@ def handoff(
 ) -> TurnOut:
     now = utcnow()
     conversation = _conversation(session, conversation_id)
+    before = (conversation.status, conversation.risk_rank)
     ops.hand_off(session, conversation, triage, now)
     session.commit()
-    publish_queue_changed(broker, session, settings, now, reason="handoff", conversation=conversation)
+    if reason := ops.queue_change(before, conversation):
+        publish_queue_changed(broker, session, settings, now, reason=reason, conversation=conversation)
     return TurnOut(
         messages=[], status=conversation.status, queue=ops.queue_info(session, settings, conversation, now)
     )
@@ -57,11 +58,11 @@ def update_triage(
 ) -> TurnOut:
     now = utcnow()
     conversation = _conversation(session, conversation_id)
-    risk_before = conversation.risk_rank
+    before = (conversation.status, conversation.risk_rank)
     ops.merge_triage(conversation, triage)
     session.commit()
-    if conversation.status == "queued" and conversation.risk_rank != risk_before:
-        publish_queue_changed(broker, session, settings, now, reason="risk", conversation=conversation)
+    if reason := ops.queue_change(before, conversation):
+        publish_queue_changed(broker, session, settings, now, reason=reason, conversation=conversation)
     elif conversation.status != "queued":
         publish_status(broker, conversation, None)
     return TurnOut(

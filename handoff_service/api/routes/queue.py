@@ -10,6 +10,7 @@ from handoff_service.api.deps import (
     BrokerDep,
     CounsellorConversationDep,
     CounsellorDep,
+    DutyToReportDep,
     OwnedConversationDep,
     SessionDep,
     SettingsDep,
@@ -21,27 +22,40 @@ from handoff_service.models import Conversation
 from handoff_service.notify import (
     DASHBOARD,
     conversation_channel,
+    dashboard_event,
     publish_messages,
     publish_queue_changed,
-    publish_status,
 )
-from handoff_service.schemas import CloseIn, CounsellorConversationOut, MessageOut, QueueItemOut, ReplyIn
+from handoff_service.schemas import (
+    CloseIn,
+    CounsellorConversationOut,
+    DutyToReport,
+    MessageOut,
+    QueueItemOut,
+    ReplyIn,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["counsellor"])
 
 
-def counsellor_view(conversation: Conversation, texts: dict) -> CounsellorConversationOut:
+def counsellor_view(conversation: Conversation, texts: dict, guidance: dict) -> CounsellorConversationOut:
     return CounsellorConversationOut(
         id=conversation.id,
         status=conversation.status,
         risk=conversation.risk,
+        risk_label=texts["risk_labels"][conversation.risk],
         topic=conversation.topic,
+        topic_label=ops.topic_label(conversation.topic, texts),
         triage=conversation.triage or {},
         summary=ops.triage_summary(conversation, texts),
         counsellor_id=conversation.counsellor_id,
+        outcome=conversation.outcome,
         anonymity_broken=conversation.anonymity_broken_at is not None,
+        anonymity_broken_at=conversation.anonymity_broken_at,
+        duty_to_report=DutyToReport.model_validate(guidance),
         queued_at=conversation.queued_at,
         claimed_at=conversation.claimed_at,
+        closed_at=conversation.closed_at,
         messages=[ops.message_out(m) for m in conversation.messages],
     )
 
@@ -65,9 +79,18 @@ def waiting_queue(session: SessionDep, user: CounsellorDep, texts: TextsDep) -> 
     ]
 
 
-@router.post("/queue/claim", response_model=CounsellorConversationOut)
+@router.post(
+    "/queue/claim",
+    response_model=CounsellorConversationOut,
+    responses={204: {"description": "Køen er tom."}},
+)
 def claim_next(
-    session: SessionDep, settings: SettingsDep, broker: BrokerDep, user: CounsellorDep, texts: TextsDep
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    user: CounsellorDep,
+    texts: TextsDep,
+    guidance: DutyToReportDep,
 ):
     now = utcnow()
     conversation = ops.claim_next(session, user, now)
@@ -75,16 +98,19 @@ def claim_next(
         session.rollback()
         return Response(status_code=status.HTTP_204_NO_CONTENT)
     session.commit()
-    publish_status(broker, conversation, None)
     publish_queue_changed(broker, session, settings, now, reason="claim", conversation=conversation)
-    return counsellor_view(conversation, texts)
+    return counsellor_view(conversation, texts, guidance)
 
 
 @router.get("/queue/events")
-async def follow_queue(request: Request, user: CounsellorDep, broker: BrokerDep, session: SessionDep):
+async def follow_queue(
+    request: Request, user: CounsellorDep, broker: BrokerDep, session: SessionDep, settings: SettingsDep
+):
+    """The dashboard's live feed: first the waiting count, then one `queue` event per change."""
+    snapshot = dashboard_event("connected", None, ops.queue_context(session, settings, utcnow()).waiting_count)
     session.close()
     return StreamingResponse(
-        sse_stream(request, broker, DASHBOARD, None),
+        sse_stream(request, broker, DASHBOARD, snapshot, snapshot_event="queue"),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -92,11 +118,15 @@ async def follow_queue(request: Request, user: CounsellorDep, broker: BrokerDep,
 
 @router.get("/counsellor/conversations/{conversation_id}", response_model=CounsellorConversationOut)
 def open_conversation(
-    conversation: CounsellorConversationDep, session: SessionDep, user: CounsellorDep, texts: TextsDep
+    conversation: CounsellorConversationDep,
+    session: SessionDep,
+    user: CounsellorDep,
+    texts: TextsDep,
+    guidance: DutyToReportDep,
 ) -> CounsellorConversationOut:
     ops.audit(session, user, conversation.id, "open")
     session.commit()
-    return counsellor_view(conversation, texts)
+    return counsellor_view(conversation, texts, guidance)
 
 
 @router.get("/counsellor/conversations/{conversation_id}/events")
@@ -104,10 +134,12 @@ async def follow_conversation_as_counsellor(
     request: Request, conversation: CounsellorConversationDep, user: CounsellorDep, broker: BrokerDep,
     session: SessionDep,
 ):
-    channel = conversation_channel(conversation.id)
+    ops.audit(session, user, conversation.id, "follow")
+    session.commit()
+    snapshot = {"status": conversation.status, "risk": conversation.risk, "topic": conversation.topic, "queue": None}
     session.close()
     return StreamingResponse(
-        sse_stream(request, broker, channel, None),
+        sse_stream(request, broker, conversation_channel(conversation.id), snapshot),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -124,13 +156,14 @@ def reply(
 ) -> MessageOut:
     now = utcnow()
     message = ops.message_out(ops.add_message(session, conversation, "counsellor", body.text))
-    ops.audit(session, user, conversation.id, "reply")
+    ops.audit(session, user, conversation.id, "reply_for_later" if body.leave_for_later else "reply")
     if body.leave_for_later:
+        # A letter: it waits in the conversation until the young person comes back with the token.
         ops.close(session, conversation, user, "answered_letterbox", now)
     session.commit()
     publish_messages(broker, conversation.id, [message])
     if body.leave_for_later:
-        publish_status(broker, conversation, None)
+        publish_queue_changed(broker, session, settings, now, reason="close", conversation=conversation)
     return message
 
 
@@ -142,11 +175,12 @@ def release(
     broker: BrokerDep,
     user: CounsellorDep,
     texts: TextsDep,
+    guidance: DutyToReportDep,
 ) -> CounsellorConversationOut:
     ops.release(session, conversation, user)
     session.commit()
     publish_queue_changed(broker, session, settings, utcnow(), reason="release", conversation=conversation)
-    return counsellor_view(conversation, texts)
+    return counsellor_view(conversation, texts, guidance)
 
 
 @router.post("/conversations/{conversation_id}/close", response_model=CounsellorConversationOut)
@@ -154,23 +188,31 @@ def close(
     body: CloseIn,
     conversation: OwnedConversationDep,
     session: SessionDep,
+    settings: SettingsDep,
     broker: BrokerDep,
     user: CounsellorDep,
     texts: TextsDep,
+    guidance: DutyToReportDep,
 ) -> CounsellorConversationOut:
-    ops.close(session, conversation, user, body.outcome, utcnow())
+    now = utcnow()
+    ops.close(session, conversation, user, body.outcome, now)
     session.commit()
-    publish_status(broker, conversation, None)
-    broker.publish(DASHBOARD, "queue", {"reason": "close", "conversation_id": conversation.id, "risk": conversation.risk})
-    return counsellor_view(conversation, texts)
+    # A close changes the recent handling times, so every waiting person's expected wait.
+    publish_queue_changed(broker, session, settings, now, reason="close", conversation=conversation)
+    return counsellor_view(conversation, texts, guidance)
 
 
 @router.post("/conversations/{conversation_id}/anonymity-broken", response_model=CounsellorConversationOut)
 def mark_anonymity_broken(
-    conversation: OwnedConversationDep, session: SessionDep, user: CounsellorDep, texts: TextsDep
+    conversation: OwnedConversationDep,
+    session: SessionDep,
+    user: CounsellorDep,
+    texts: TextsDep,
+    guidance: DutyToReportDep,
 ) -> CounsellorConversationOut:
+    """Records that the young person identified themself, and shows the duty-to-report guidance."""
     if conversation.anonymity_broken_at is None:
         conversation.anonymity_broken_at = utcnow()
         ops.audit(session, user, conversation.id, "anonymity_broken")
         session.commit()
-    return counsellor_view(conversation, texts)
+    return counsellor_view(conversation, texts, guidance)

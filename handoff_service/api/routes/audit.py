@@ -1,0 +1,43 @@
+"""Admin: the audit trail (who opened, claimed, answered, released or closed what; never text)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import select
+
+from handoff_service.api.deps import AdminDep, SessionDep, is_conversation_id
+from handoff_service.models import AuditEvent, User
+from handoff_service.schemas import AuditEventOut
+
+router = APIRouter(prefix="/api/v1/audit", tags=["admin"])
+
+
+@router.get("", response_model=list[AuditEventOut])
+def audit_trail(
+    session: SessionDep,
+    admin: AdminDep,
+    conversation_id: str | None = Query(default=None, max_length=36),
+    user_id: int | None = Query(default=None, ge=1, le=2_147_483_647),
+    limit: int = Query(default=200, ge=1, le=1000),
+) -> list[AuditEventOut]:
+    """Newest first, optionally for one conversation or one user."""
+    query = select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.user_id)
+    if conversation_id is not None:
+        if not is_conversation_id(conversation_id):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "Ugyldigt samtale-id.")
+        query = query.where(AuditEvent.conversation_id == conversation_id)
+    if user_id is not None:
+        query = query.where(AuditEvent.user_id == user_id)
+    rows = session.execute(query.order_by(AuditEvent.id.desc()).limit(limit)).all()
+    return [
+        AuditEventOut(
+            id=event.id,
+            action=event.action,
+            user_id=event.user_id,
+            username=username,
+            conversation_id=event.conversation_id,
+            subject_user_id=event.subject_user_id,
+            created_at=event.created_at,
+        )
+        for event, username in rows
+    ]

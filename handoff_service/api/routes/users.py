@@ -1,0 +1,67 @@
+"""Admin: staff accounts. Disabling a user ends their sessions at once."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from handoff_service import users as staff
+from handoff_service.api.deps import AdminDep, BrokerDep, RowId, SessionDep, SettingsDep
+from handoff_service.db import utcnow
+from handoff_service.notify import publish_queue_changed
+from handoff_service.schemas import StaffUserOut, UserChangeIn, UserIn
+
+router = APIRouter(prefix="/api/v1/users", tags=["admin"])
+
+
+@router.get("", response_model=list[StaffUserOut])
+def list_staff(session: SessionDep, admin: AdminDep) -> list[StaffUserOut]:
+    now = utcnow()
+    return [staff.staff_out(user, now) for user in staff.list_users(session)]
+
+
+@router.post("", response_model=StaffUserOut, status_code=status.HTTP_201_CREATED)
+def create_staff(body: UserIn, session: SessionDep, admin: AdminDep) -> StaffUserOut:
+    user = staff.create_user(session, body, admin)
+    session.commit()
+    return staff.staff_out(user, utcnow())
+
+
+@router.patch("/{user_id}", response_model=StaffUserOut)
+def change_staff(
+    user_id: RowId,
+    body: UserChangeIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    admin: AdminDep,
+) -> StaffUserOut:
+    user = staff.get_user(session, user_id)
+    released = staff.change_user(session, user, body, admin)
+    session.commit()
+    now = utcnow()
+    for conversation in released:
+        publish_queue_changed(broker, session, settings, now, reason="release", conversation=conversation)
+    return staff.staff_out(user, now)
+
+
+@router.post("/{user_id}/disable", response_model=StaffUserOut)
+def disable_staff(
+    user_id: RowId,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    admin: AdminDep,
+) -> StaffUserOut:
+    """Tokens stop working at once; conversations the user held go back to the queue."""
+    return change_staff(user_id, UserChangeIn(is_active=False), session, settings, broker, admin)
+
+
+@router.post("/{user_id}/enable", response_model=StaffUserOut)
+def enable_staff(
+    user_id: RowId,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    admin: AdminDep,
+) -> StaffUserOut:
+    return change_staff(user_id, UserChangeIn(is_active=True), session, settings, broker, admin)

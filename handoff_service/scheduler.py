@@ -1,0 +1,75 @@
+"""Background jobs inside the service: the hourly retention purge and the shift watcher.
+
+Both run in a worker thread (they use the synchronous session) from asyncio tasks started and
+cancelled by the app's lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from handoff_service.config import Settings
+from handoff_service.conversations import current_shift_status
+from handoff_service.db import utcnow
+from handoff_service.events import EventBroker
+from handoff_service.notify import publish_queue_changed
+from handoff_service.retention import purge_expired
+
+logger = logging.getLogger(__name__)
+
+
+class ShiftWatcher:
+    """Notices a shift opening or closing, so waiting young people get new expected waits at once."""
+
+    def __init__(self) -> None:
+        self._was_open: bool | None = None
+
+    def check(self, session: Session, settings: Settings, broker: EventBroker, now: datetime) -> str | None:
+        is_open = current_shift_status(session, settings, now).is_open
+        was_open, self._was_open = self._was_open, is_open
+        if was_open is None or was_open == is_open:
+            return None
+        reason = "shift_opened" if is_open else "shift_closed"
+        publish_queue_changed(broker, session, settings, now, reason=reason)
+        logger.info("%s", reason)
+        return reason
+
+
+async def _every(seconds: float, job: Callable[[], object], name: str) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(job)
+        except Exception as error:  # noqa: BLE001 - a failed run must not stop the next one
+            logger.error("%s failed: %s", name, type(error).__name__)
+        await asyncio.sleep(seconds)
+
+
+def start_background_jobs(app: FastAPI) -> list[asyncio.Task]:
+    settings: Settings = app.state.settings
+    factory = app.state.session_factory
+    watcher = ShiftWatcher()
+
+    def purge() -> None:
+        with factory() as session:
+            purge_expired(session, settings, utcnow())
+
+    def watch_shifts() -> None:
+        with factory() as session:
+            watcher.check(session, settings, app.state.broker, utcnow())
+
+    return [
+        asyncio.create_task(_every(settings.retention_interval_minutes * 60, purge, "retention")),
+        asyncio.create_task(_every(settings.shift_watch_seconds, watch_shifts, "shift watcher")),
+    ]
+
+
+async def stop_background_jobs(tasks: list[asyncio.Task]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,87 @@
+"""Staff accounts (counsellor, trainer, admin): created and disabled by an admin, never deleted.
+
+Disabling or changing a user bumps token_version, so every token issued before stops at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from handoff_service.conversations import audit, release_all_held_by
+from handoff_service.errors import Conflict, NotFound
+from handoff_service.models import Conversation, User
+from handoff_service.schemas import StaffUserOut, UserChangeIn, UserIn
+from handoff_service.security import hash_password
+
+
+def staff_out(user: User, now: datetime) -> StaffUserOut:
+    return StaffUserOut(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        is_active=user.is_active,
+        locked=user.locked_until is not None and user.locked_until > now,
+        created_at=user.created_at,
+    )
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("Brugeren findes ikke.")
+    return user
+
+
+def create_user(session: Session, body: UserIn, admin: User) -> User:
+    if session.scalar(select(User.id).where(User.username == body.username)) is not None:
+        raise Conflict("Brugernavnet er allerede taget.")
+    user = User(username=body.username, role=body.role, password_hash=hash_password(body.password))
+    session.add(user)
+    session.flush()
+    audit(session, admin, None, "user_created", subject_user_id=user.id)
+    return user
+
+
+def _active_admins(session: Session) -> int:
+    return session.scalar(select(func.count()).where(User.role == "admin", User.is_active.is_(True))) or 0
+
+
+def change_user(session: Session, user: User, body: UserChangeIn, admin: User) -> list[Conversation]:
+    """Apply an admin's change; returns conversations put back in the queue (user disabled)."""
+    loses_admin = user.role == "admin" and user.is_active and (
+        body.is_active is False or (body.role is not None and body.role != "admin")
+    )
+    if loses_admin and user.id == admin.id:
+        raise Conflict("Du kan ikke fjerne din egen admin-adgang. Bed en anden admin om det.")
+    if loses_admin and _active_admins(session) <= 1:
+        raise Conflict("Der skal altid være mindst én aktiv admin.")
+    released: list[Conversation] = []
+    if body.role is not None and body.role != user.role:
+        user.role = body.role
+        user.token_version += 1
+        audit(session, admin, None, "user_role_changed", subject_user_id=user.id)
+    if body.password is not None:
+        user.password_hash = hash_password(body.password)
+        user.token_version += 1
+        audit(session, admin, None, "user_password_set", subject_user_id=user.id)
+    if body.is_active is False and user.is_active:
+        user.is_active = False
+        user.token_version += 1
+        released = release_all_held_by(session, user, admin)
+        audit(session, admin, None, "user_disabled", subject_user_id=user.id)
+    elif body.is_active is True and not user.is_active:
+        user.is_active = True
+        audit(session, admin, None, "user_enabled", subject_user_id=user.id)
+    if body.unlock and (user.locked_until is not None or user.failed_logins):
+        user.locked_until = None
+        user.failed_logins = 0
+        audit(session, admin, None, "user_unlocked", subject_user_id=user.id)
+    session.flush()
+    return released
