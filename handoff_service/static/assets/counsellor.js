@@ -1,0 +1,508 @@
+// The counsellor dashboard: login, the live queue, claiming and the conversation view.
+import { ApiError, callApi, clockTime, el, followEvents } from "/assets/common.js";
+
+const API = "/api/v1";
+const TOKEN_KEY = "counsellor.token";
+const OPEN_KEY = "counsellor.open"; // the conversation this tab is handling, to reopen after a reload
+const APP_TITLE = "Rådgiverpanel";
+const SENDER_NAMES = { young: "Ung", bot: "Chatbot", counsellor: "Rådgiver" };
+const RISK_WORDS = { normal: "Almindelig", high: "Høj", critical: "Kritisk" };
+const REASON_WORDS = {
+  topic: "Chatbotten genkendte emnet",
+  violence: "Vold eller trusler",
+  crisis: "Krise: selvskade, selvmordstanker eller akut fare",
+  request_human: "Den unge bad om en rådgiver",
+  young_request: "Den unge trykkede „Skriv med en rådgiver“",
+  risk_lexicon: "Alvorlige ord i en besked",
+  bot_unavailable: "Chatbotten kunne ikke svare",
+  young_returned: "Den unge skrev igen efter en afsluttet samtale",
+};
+const OUTCOME_WORDS = {
+  talked: "samtale gennemført",
+  answered_letterbox: "svar efterladt til senere",
+  referred: "henvist videre",
+  emergency_services: "112 / alarmcentral involveret",
+  no_response: "den unge svarede ikke",
+  other: "andet",
+};
+
+const $ = (id) => document.getElementById(id);
+const ui = Object.fromEntries(
+  [
+    "login", "login-note", "login-form", "username", "password", "login-error", "session-tools", "who",
+    "sound", "logout", "dashboard", "alert", "queue-count", "claim", "queue-connection", "claim-error",
+    "queue-empty", "queue", "no-conversation", "conversation-view", "conv-risk", "conv-topic", "conv-state",
+    "conv-summary", "conv-carer", "conv-substance", "conv-reasons", "conv-queued", "given-count",
+    "conv-given", "transcript", "transcript-region", "conv-connection", "reply-form", "reply-text", "reply-error",
+    "send-reply", "leave-later", "release", "outcome", "close", "anonymity-state", "anonymity",
+    "anonymity-confirm", "anonymity-yes", "anonymity-no", "action-error", "duty", "duty-title",
+    "duty-summary", "duty-steps", "duty-sources",
+  ].map((id) => [id.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), $(id)]),
+);
+
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY),
+  queue: [],
+  knownQueueIds: null, // null until the first load, so a full queue at login does not ring
+  queueStream: null,
+  queueRefresh: null,
+  conversation: null, // the counsellor view of the open conversation
+  messageIds: new Set(),
+  conversationStream: null,
+  audio: null,
+};
+
+// -- session ---------------------------------------------------------------------------------
+
+function authed(path, options = {}) {
+  return callApi(path, { ...options, token: state.token }).catch((error) => {
+    if (error instanceof ApiError && error.status === 401) sessionExpired();
+    throw error;
+  });
+}
+
+function sessionExpired() {
+  // Keep the dashboard as it is (a half-written reply survives); just ask for the password again.
+  stopStreams();
+  state.token = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  ui.dashboard.hidden = true;
+  ui.sessionTools.hidden = true;
+  ui.login.hidden = false;
+  ui.loginNote.textContent = "Dit login er udløbet. Log ind igen for at fortsætte.";
+  ui.password.value = "";
+  ui.username.focus();
+}
+
+async function login(event) {
+  event.preventDefault();
+  ui.loginError.textContent = "";
+  const username = ui.username.value.trim();
+  const password = ui.password.value;
+  if (!username || !password) {
+    ui.loginError.textContent = "Skriv både brugernavn og adgangskode.";
+    return;
+  }
+  unlockSound(); // the login click is the user gesture browsers require before playing sound
+  try {
+    const result = await callApi(`${API}/auth/login`, { method: "POST", body: { username, password } });
+    state.token = result.access_token;
+    sessionStorage.setItem(TOKEN_KEY, state.token);
+    ui.password.value = "";
+    await enterDashboard();
+  } catch (error) {
+    ui.loginError.textContent = error instanceof ApiError ? error.message : "Login mislykkedes. Prøv igen.";
+  }
+}
+
+async function enterDashboard() {
+  const me = await authed(`${API}/auth/me`);
+  ui.who.textContent = `Logget ind som ${me.username}`;
+  ui.login.hidden = true;
+  ui.loginNote.textContent = "";
+  ui.sessionTools.hidden = false;
+  ui.dashboard.hidden = false;
+  await refreshQueue();
+  followQueue();
+  const open = sessionStorage.getItem(OPEN_KEY);
+  if (open && (!state.conversation || state.conversation.id !== open)) await openConversation(open);
+  else if (state.conversation) followConversation(state.conversation.id);
+}
+
+async function logout() {
+  try {
+    await authed(`${API}/auth/logout`, { method: "POST" });
+  } catch {
+    /* logged out locally either way */
+  }
+  stopStreams();
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(OPEN_KEY);
+  location.replace("/counsellor");
+}
+
+function stopStreams() {
+  if (state.queueStream) state.queueStream.stop();
+  if (state.conversationStream) state.conversationStream.stop();
+  state.queueStream = state.conversationStream = null;
+}
+
+// -- sound and title badge ---------------------------------------------------------------------
+
+function unlockSound() {
+  if (state.audio || !window.AudioContext) return;
+  try {
+    state.audio = new AudioContext();
+  } catch {
+    state.audio = null;
+  }
+}
+
+function beep(times, frequency) {
+  if (!ui.sound.checked || !state.audio) return;
+  const context = state.audio;
+  if (context.state === "suspended") context.resume();
+  for (let i = 0; i < times; i += 1) {
+    const start = context.currentTime + i * 0.35;
+    const oscillator = context.createOscillator();
+    const gain = context.createGain();
+    oscillator.frequency.value = frequency;
+    gain.gain.setValueAtTime(0.0001, start);
+    gain.gain.exponentialRampToValueAtTime(0.3, start + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.25);
+    oscillator.connect(gain).connect(context.destination);
+    oscillator.start(start);
+    oscillator.stop(start + 0.3);
+  }
+}
+
+function updateTitle() {
+  const waiting = state.queue.length;
+  const critical = state.queue.some((item) => item.risk === "critical");
+  if (waiting === 0) document.title = APP_TITLE;
+  else if (critical) document.title = `(${waiting}) KRITISK – ${APP_TITLE}`;
+  else document.title = `(${waiting}) ${APP_TITLE}`;
+}
+
+function announceNew(items) {
+  if (items.length === 0) return;
+  const critical = items.some((item) => item.risk === "critical");
+  const high = items.some((item) => item.risk === "high");
+  ui.alert.hidden = false;
+  ui.alert.className = `new-alert risk-${critical ? "critical" : high ? "high" : "normal"}`;
+  ui.alert.textContent = critical
+    ? "Ny KRITISK samtale i køen – tag den nu."
+    : items.length === 1
+      ? `Ny samtale i køen (${RISK_WORDS[items[0].risk]}).`
+      : `${items.length} nye samtaler i køen.`;
+  if (critical) beep(3, 880);
+  else beep(1, 660);
+}
+
+// -- queue -----------------------------------------------------------------------------------
+
+function riskBadge(risk, label) {
+  return el("span", { className: `risk risk-${risk}`, text: label || RISK_WORDS[risk] || risk });
+}
+
+function waitingWords(minutes) {
+  if (minutes < 1) return "Venter: under 1 min";
+  if (minutes < 60) return `Venter: ${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return `Venter: ${hours} t ${rest} min`;
+}
+
+function renderQueue() {
+  ui.queueCount.textContent = `(${state.queue.length})`;
+  ui.queueEmpty.hidden = state.queue.length > 0;
+  ui.claim.disabled = state.queue.length === 0;
+  ui.queue.replaceChildren(
+    ...state.queue.map((item) =>
+      el("li", { className: `queue-item risk-edge-${item.risk}`, attrs: { "data-id": item.id } }, [
+        el("div", { className: "queue-line" }, [
+          el("span", { className: "position", text: `${item.position}.` }),
+          riskBadge(item.risk, item.risk_label),
+          el("span", { className: "topic", text: item.topic_label }),
+          el("span", { className: "waiting", text: waitingWords(item.waiting_minutes) }),
+        ]),
+        el("p", { className: "queue-summary", text: item.summary }),
+      ]),
+    ),
+  );
+  updateTitle();
+}
+
+async function refreshQueue() {
+  try {
+    const queue = await authed(`${API}/queue`);
+    const fresh = state.knownQueueIds ? queue.filter((item) => !state.knownQueueIds.has(item.id)) : [];
+    state.knownQueueIds = new Set([...(state.knownQueueIds || []), ...queue.map((item) => item.id)]);
+    state.queue = queue;
+    renderQueue();
+    announceNew(fresh);
+    ui.claimError.textContent = "";
+  } catch (error) {
+    if (error instanceof ApiError && error.status !== 401) ui.claimError.textContent = error.message;
+  }
+}
+
+function scheduleQueueRefresh() {
+  // Several changes in a burst (a claim moves everyone) need one read, not one per event.
+  clearTimeout(state.queueRefresh);
+  state.queueRefresh = setTimeout(refreshQueue, 150);
+}
+
+function followQueue() {
+  if (state.queueStream) state.queueStream.stop();
+  state.queueStream = followEvents(`${API}/queue/events`, state.token, {
+    onOpen() {
+      ui.queueConnection.textContent = "";
+      scheduleQueueRefresh();
+    },
+    onDrop() {
+      ui.queueConnection.textContent = "Forbindelsen til køen er afbrudt. Prøver igen …";
+    },
+    onAuthFailed: sessionExpired,
+    onEvent(name) {
+      if (name === "queue") scheduleQueueRefresh();
+    },
+  });
+}
+
+// Waiting minutes grow even when nothing happens.
+setInterval(() => {
+  if (state.token && !ui.dashboard.hidden) refreshQueue();
+}, 60000);
+
+async function claimNext() {
+  ui.claimError.textContent = "";
+  ui.alert.hidden = true;
+  ui.claim.disabled = true;
+  try {
+    const view = await authed(`${API}/queue/claim`, { method: "POST" });
+    if (view === null) {
+      ui.claimError.textContent = "Køen er tom – der er ingen at tage.";
+      return;
+    }
+    showConversation(view);
+    ui.replyText.focus();
+  } catch (error) {
+    if (error instanceof ApiError && error.status !== 401) ui.claimError.textContent = error.message;
+  } finally {
+    ui.claim.disabled = state.queue.length === 0;
+    scheduleQueueRefresh();
+  }
+}
+
+// -- conversation ----------------------------------------------------------------------------
+
+async function openConversation(id) {
+  try {
+    showConversation(await authed(`${API}/counsellor/conversations/${encodeURIComponent(id)}`));
+  } catch (error) {
+    sessionStorage.removeItem(OPEN_KEY);
+    if (error instanceof ApiError && error.status !== 401) ui.actionError.textContent = error.message;
+  }
+}
+
+function textList(values) {
+  return values && values.length ? values.join(", ") : "–";
+}
+
+function showConversation(view) {
+  const switching = !state.conversation || state.conversation.id !== view.id;
+  state.conversation = view;
+  sessionStorage.setItem(OPEN_KEY, view.id);
+  ui.noConversation.hidden = true;
+  ui.conversationView.hidden = false;
+  ui.actionError.textContent = "";
+  if (switching) {
+    state.messageIds = new Set();
+    ui.transcript.replaceChildren();
+    ui.replyText.value = "";
+    ui.anonymityConfirm.hidden = true;
+    followConversation(view.id);
+  }
+  const triage = view.triage || {};
+  const entities = triage.entities || {};
+  ui.convRisk.replaceChildren(riskBadge(view.risk, view.risk_label));
+  ui.convTopic.textContent = view.topic_label || "";
+  ui.convSummary.textContent = view.summary;
+  renderDutyToReport(view);
+  ui.convCarer.textContent = textList(entities.carer);
+  ui.convSubstance.textContent = textList(entities.substance);
+  ui.convReasons.textContent = textList((triage.reasons || []).map((reason) => REASON_WORDS[reason] || reason));
+  ui.convQueued.textContent = view.queued_at ? clockTime(view.queued_at) : "–";
+  const given = triage.content_given || [];
+  ui.givenCount.textContent = String(given.length);
+  ui.convGiven.replaceChildren(...given.map((id) => el("li", {}, [el("code", { text: id })])));
+  view.messages.forEach(addMessage);
+  renderStatus();
+}
+
+// The guidance on skærpet underretningspligt, when the service sends it with the conversation.
+function renderDutyToReport(view) {
+  const duty = view.duty_to_report;
+  ui.duty.hidden = !duty;
+  if (!duty) return;
+  ui.dutyTitle.textContent = duty.title;
+  ui.dutySummary.textContent = duty.summary;
+  ui.dutySteps.replaceChildren(...(duty.steps || []).map((step) => el("li", { text: step })));
+  ui.dutySources.replaceChildren(
+    ...(duty.sources || []).map((source) =>
+      el("li", { text: source.reference ? `${source.title} – ${source.reference}` : source.title }),
+    ),
+  );
+}
+
+function renderStatus() {
+  const view = state.conversation;
+  const open = view.status === "active";
+  ui.convState.textContent = {
+    active: "Du har samtalen. Den unge kan se dine svar med det samme.",
+    queued: "Samtalen er sat tilbage i køen.",
+    closed: `Samtalen er afsluttet${view.outcome ? ` (${OUTCOME_WORDS[view.outcome] || view.outcome})` : ""}.`,
+    bot: "Den unge skriver med chatbotten.",
+  }[view.status] || "";
+  for (const control of [ui.replyText, ui.sendReply, ui.leaveLater, ui.release, ui.close, ui.outcome]) {
+    control.disabled = !open;
+  }
+  ui.anonymity.hidden = view.anonymity_broken;
+  ui.duty.classList.toggle("urgent", Boolean(view.anonymity_broken));
+  if (view.anonymity_broken) ui.duty.open = true;
+  ui.anonymity.disabled = !open;
+  ui.anonymityState.textContent = view.anonymity_broken
+    ? "Anonymiteten er markeret som brudt. Vurdér, om der skal underrettes (skærpet underretningspligt)."
+    : "";
+}
+
+function addMessage(message) {
+  if (state.messageIds.has(message.id)) return;
+  state.messageIds.add(message.id);
+  const node = el("li", { className: `message from-${message.sender}`, attrs: { "data-id": String(message.id) } }, [
+    el("p", { className: "message-meta" }, [
+      el("span", { className: "sender", text: SENDER_NAMES[message.sender] || message.sender }),
+      el("span", { text: ` · ${clockTime(message.created_at)}` }),
+    ]),
+    el("p", { className: "message-text", text: message.text }),
+  ]);
+  const later = [...ui.transcript.children].find((li) => Number(li.dataset.id) > message.id);
+  ui.transcript.insertBefore(node, later || null);
+  ui.transcriptRegion.scrollTop = ui.transcriptRegion.scrollHeight;
+}
+
+function followConversation(id) {
+  if (state.conversationStream) state.conversationStream.stop();
+  state.conversationStream = followEvents(
+    `${API}/counsellor/conversations/${encodeURIComponent(id)}/events`,
+    state.token,
+    {
+      onOpen() {
+        ui.convConnection.textContent = "";
+        // Re-sync what was said while the stream was down.
+        authed(`${API}/counsellor/conversations/${encodeURIComponent(id)}`)
+          .then((view) => state.conversation && state.conversation.id === id && showConversation(view))
+          .catch(() => {});
+      },
+      onDrop() {
+        ui.convConnection.textContent = "Forbindelsen til samtalen er afbrudt. Prøver igen …";
+      },
+      onAuthFailed: sessionExpired,
+      onEvent(name, data) {
+        if (!state.conversation || state.conversation.id !== id) return;
+        if (name === "message") addMessage(data);
+        else if (name === "status") {
+          state.conversation.status = data.status;
+          state.conversation.risk = data.risk;
+          ui.convRisk.replaceChildren(riskBadge(data.risk));
+          renderStatus();
+        }
+      },
+    },
+  );
+}
+
+async function conversationAction(path, body, { closes = false } = {}) {
+  const view = state.conversation;
+  ui.actionError.textContent = "";
+  try {
+    const result = await authed(`${API}/conversations/${encodeURIComponent(view.id)}/${path}`, { method: "POST", body });
+    if (result && result.id === view.id) showConversation(result);
+    if (closes) {
+      sessionStorage.removeItem(OPEN_KEY);
+      if (body && body.outcome) state.conversation.outcome = body.outcome;
+      renderStatus();
+    }
+    return result;
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401) {
+      ui.actionError.textContent = error instanceof ApiError ? error.message : "Handlingen mislykkedes.";
+    }
+    return null;
+  }
+}
+
+async function sendReply(leaveForLater) {
+  const text = ui.replyText.value;
+  ui.replyError.textContent = "";
+  if (!text.trim()) {
+    ui.replyError.textContent = "Skriv et svar først.";
+    ui.replyText.focus();
+    return;
+  }
+  const view = state.conversation;
+  ui.sendReply.disabled = ui.leaveLater.disabled = true;
+  try {
+    const message = await authed(`${API}/conversations/${encodeURIComponent(view.id)}/reply`, {
+      method: "POST",
+      body: { text, leave_for_later: leaveForLater },
+    });
+    addMessage(message);
+    ui.replyText.value = "";
+    if (leaveForLater) {
+      state.conversation.status = "closed";
+      state.conversation.outcome = "answered_letterbox";
+      sessionStorage.removeItem(OPEN_KEY);
+    }
+  } catch (error) {
+    // The draft stays in the box.
+    if (!(error instanceof ApiError) || error.status !== 401) {
+      ui.replyError.textContent = `Svaret blev ikke sendt: ${error instanceof ApiError ? error.message : "ukendt fejl"}`;
+    }
+  } finally {
+    renderStatus();
+    if (state.conversation.status === "active") ui.replyText.focus();
+  }
+}
+
+// -- wiring ----------------------------------------------------------------------------------
+
+ui.loginForm.addEventListener("submit", login);
+ui.logout.addEventListener("click", logout);
+ui.claim.addEventListener("click", claimNext);
+ui.replyForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  sendReply(false);
+});
+ui.replyText.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    sendReply(false);
+  }
+});
+ui.leaveLater.addEventListener("click", () => sendReply(true));
+ui.release.addEventListener("click", async () => {
+  if (await conversationAction("release")) {
+    sessionStorage.removeItem(OPEN_KEY);
+    scheduleQueueRefresh();
+  }
+});
+ui.close.addEventListener("click", () => conversationAction("close", { outcome: ui.outcome.value }, { closes: true }));
+ui.anonymity.addEventListener("click", () => {
+  ui.anonymityConfirm.hidden = false;
+  ui.anonymityYes.focus();
+});
+ui.anonymityNo.addEventListener("click", () => {
+  ui.anonymityConfirm.hidden = true;
+  ui.anonymity.focus();
+});
+ui.anonymityYes.addEventListener("click", async () => {
+  ui.anonymityConfirm.hidden = true;
+  await conversationAction("anonymity-broken");
+  ui.anonymityState.focus?.();
+});
+window.addEventListener("online", () => {
+  for (const stream of [state.queueStream, state.conversationStream]) if (stream) stream.reconnectNow();
+});
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) ui.alert.hidden = true;
+});
+
+if (state.token) {
+  enterDashboard().catch(() => {
+    if (state.token) sessionExpired();
+  });
+} else {
+  ui.username.focus();
+}
