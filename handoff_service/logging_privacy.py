@@ -1,15 +1,17 @@
-"""Logging that cannot carry an IP address, a user agent or a query string.
+"""Logging that cannot carry an IP address, a user agent, a query string or a conversation id.
 
-The service itself logs only route templates, statuses, counts and error types. This filter is
-the safety net for everything else in the process (uvicorn's access and error logs, libraries):
-it blanks uvicorn's client address, cuts query strings and redacts anything shaped like an IP
-address or a user agent before a record reaches a handler.
+The service itself logs only route templates, statuses, counts and error types. This is the
+safety net for everything else in the process (uvicorn's access and error logs, httpx, httpcore,
+libraries): every log record is scrubbed when it is created, whichever logger made it.
+Exception messages can quote request data, so only the exception type and the traceback's
+frames are kept.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import traceback
 
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b")
 _H = r"[0-9a-fA-F]{1,4}"
@@ -17,53 +19,58 @@ _H = r"[0-9a-fA-F]{1,4}"
 _IPV6 = re.compile(
     rf"\[?(?<![\w:])(?:(?:{_H}:){{7}}{_H}|(?:{_H}:)*(?:{_H})?::(?:{_H}:)*(?:{_H})?)(?![\w:])\]?(?::\d{{1,5}})?"
 )
-_USER_AGENT = re.compile(r"(?i)\b(?:mozilla|applewebkit|chrome|safari|firefox|edg|opera|curl|python-httpx|okhttp)/[^\s\"]+")
-_QUERY = re.compile(r"(/[^\s?\"]*)\?[^\s\"]*")
+# Product tokens with a dotted version ("Mozilla/5.0 (X11; Linux)", "curl/8.5.0"), not HTTP/1.1.
+_USER_AGENT = re.compile(r"\b(?!HTTP/)[A-Za-z][\w.-]*/\d+(?:\.\w+)+(?:\s*\([^)]*\))?")
+_QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 REDACTED = "-"
 
 
 def scrub(text: str) -> str:
     text = _QUERY.sub(r"\1", text)
+    text = _UUID.sub(REDACTED, text)
     text = _IPV4.sub(REDACTED, text)
     text = _IPV6.sub(REDACTED, text)
     return _USER_AGENT.sub(REDACTED, text)
 
 
 class PrivacyFilter(logging.Filter):
-    """Rewrites records in place; never drops one (an error must still be seen)."""
+    """Rewrites a record in place; never drops one (an error must still be seen)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
             # uvicorn: (client_addr, method, full_path, http_version, status_code)
-            client, method, path, version, status_code = record.args
+            _client, method, path, version, status_code = record.args
             record.args = (REDACTED, method, str(path).split("?", 1)[0], version, status_code)
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
         cleaned = scrub(message)
-        if cleaned != message:
+        if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
         if record.exc_info and record.exc_info[1] is not None:
-            # Exception texts can quote request data; keep the type, drop the text and the trace.
-            record.msg = f"{record.msg} ({type(record.exc_info[1]).__name__})"
-            record.exc_info = record.exc_text = None
+            error = record.exc_info[1]
+            frames = "".join(traceback.format_tb(error.__traceback__))
+            record.exc_text = f"Traceback (most recent call last):\n{frames}{type(error).__name__} (message withheld)"
+            record.exc_info = None
         return True
 
 
 PRIVACY_FILTER = PrivacyFilter()
-GUARDED_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error", "handoff_service", "httpx", "sqlalchemy")
+_base_factory = logging.getLogRecordFactory()
+
+
+def _private_record(*args, **kwargs) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    PRIVACY_FILTER.filter(record)
+    return record
 
 
 def install_privacy_filter() -> None:
-    """Guard the root handlers and the loggers that may see request data. Idempotent."""
-    for handler in logging.getLogger().handlers:
-        if PRIVACY_FILTER not in handler.filters:
-            handler.addFilter(PRIVACY_FILTER)
-    for name in GUARDED_LOGGERS:
-        logger = logging.getLogger(name)
-        if PRIVACY_FILTER not in logger.filters:
-            logger.addFilter(PRIVACY_FILTER)
-        for handler in logger.handlers:
-            if PRIVACY_FILTER not in handler.filters:
-                handler.addFilter(PRIVACY_FILTER)
+    """Scrub every log record of the process from now on. Idempotent."""
+    if logging.getLogRecordFactory() is not _private_record:
+        logging.setLogRecordFactory(_private_record)
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -20,7 +20,7 @@ from handoff_service.config import Settings, get_settings
 from handoff_service.db import make_engine, make_session_factory
 from handoff_service.errors import ServiceError
 from handoff_service.events import EventBroker
-from handoff_service.logging_privacy import configure_logging
+from handoff_service.logging_privacy import configure_logging, install_privacy_filter
 from handoff_service.migrations import upgrade_database
 from handoff_service.ratelimit import RateLimiter, RateLimits
 from handoff_service.risk_net import load_risk_net
@@ -34,6 +34,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_privacy_filter()
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager
