@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import Update, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings
@@ -246,11 +246,15 @@ def hand_off(session: Session, conversation: Conversation, triage: Triage, now: 
     return (conversation.status, conversation.risk_rank) != before and conversation.status == "queued"
 
 
-def claim_next(session: Session, user: User, now: datetime) -> Conversation | None:
-    """Claim the most urgent waiting conversation in one statement.
+def claim_statement(counsellor_id: int, now: datetime) -> Update:
+    """One statement: take the first waiting conversation in queue order that nobody else holds.
 
-    On PostgreSQL the inner SELECT takes a row lock and skips rows other counsellors hold, so two
-    counsellors never get the same conversation; SQLite serialises writers and ignores SKIP LOCKED.
+    ``UPDATE conversations SET status='active', ... WHERE id = (SELECT id ... WHERE status='queued'
+    ORDER BY risk_rank DESC, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) AND status='queued'
+    RETURNING id`` - the inner SELECT reads the first entry of ix_conversations_queue. On
+    PostgreSQL it locks that row and skips rows other counsellors are claiming, so two
+    counsellors never get the same conversation and neither waits; SQLite has no SKIP LOCKED and
+    serialises writers instead.
     """
     next_id = (
         select(Conversation.id)
@@ -260,19 +264,23 @@ def claim_next(session: Session, user: User, now: datetime) -> Conversation | No
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    claimed_id = session.execute(
+    return (
         update(Conversation)
         .where(Conversation.id == next_id, Conversation.status == "queued")
-        .values(status="active", counsellor_id=user.id, claimed_at=now, updated_at=now)
+        .values(status="active", counsellor_id=counsellor_id, claimed_at=now, updated_at=now)
         .returning(Conversation.id)
         .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    )
+
+
+def claim_next(session: Session, user: User, now: datetime) -> Conversation | None:
+    """Claim the most urgent waiting conversation for `user` (audited); None if nobody waits."""
+    claimed_id = session.execute(claim_statement(user.id, now)).scalar_one_or_none()
     if claimed_id is None:
         return None
     audit(session, user, claimed_id, "claim")
     session.flush()
-    conversation = session.get(Conversation, claimed_id, populate_existing=True)
-    return conversation
+    return session.get(Conversation, claimed_id, populate_existing=True)
 
 
 def release(session: Session, conversation: Conversation, user: User | None, action: str = "release") -> None:

@@ -54,3 +54,19 @@ def test_intent_risk_levels_follow_design():
         "suicidal": "critical", "self_harm": "critical", "immediate_danger": "critical",
         "violence": "high", "feeling_sad": "normal",
     }
+
+
+def test_expected_wait_spills_into_the_next_shift_when_this_one_ends_first():
+    # 2 counsellors, 20 minutes each, 30 minutes left: one wave (2 people) fits before closing.
+    common = {"shift_open": True, "counsellors": 2, "handling": 20, "minutes_until_shift_end": 30}
+    assert expected_wait_minutes(2, minutes_until_next_shift=1200, next_shift_counsellors=2, **common) == 20
+    # Third in line: nobody reaches them tonight; they are first when tomorrow's shift opens.
+    assert expected_wait_minutes(3, minutes_until_next_shift=1200, next_shift_counsellors=2, **common) == 1200
+    assert expected_wait_minutes(7, minutes_until_next_shift=1200, next_shift_counsellors=2, **common) == 1240
+    # No shift after this one: no made-up number.
+    assert expected_wait_minutes(3, minutes_until_next_shift=None, **common) is None
+
+
+def test_positions_break_ties_on_id_so_every_database_agrees():
+    same_time = [QueueEntry("b", 0, T0), QueueEntry("a", 0, T0)]
+    assert queue_positions(same_time) == {"a": 1, "b": 2}

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from handoff_service.domain.shifts import DateException, WeeklyRule, danish_when, shift_status
+from handoff_service.domain.shifts import (
+    DateException,
+    WeeklyRule,
+    danish_when,
+    danish_window,
+    exception_date_problem,
+    shift_length,
+    shift_status,
+    shift_times_problem,
+    shift_windows,
+)
 
 CPH = ZoneInfo("Europe/Copenhagen")
 EVENINGS = [WeeklyRule(weekday, time(17), time(21), 2) for weekday in range(4)]  # Mon-Thu
@@ -53,3 +63,35 @@ def test_danish_wording_for_today_and_tomorrow():
     now = local(2026, 11, 23, 10, 0)
     assert danish_when(local(2026, 11, 23, 17, 0), now, CPH) == "i dag kl. 17"
     assert danish_when(local(2026, 11, 24, 17, 30), now, CPH) == "i morgen kl. 17.30"
+
+
+def test_shift_starts_at_17_local_time_across_the_spring_change():
+    # Summer time starts on Sunday 29 March 2026: 17:00 local is 16:00 UTC before, 15:00 UTC after.
+    before = shift_status(local(2026, 3, 26, 12, 0), EVENINGS, [], CPH)  # Thursday
+    after = shift_status(local(2026, 3, 28, 12, 0), EVENINGS, [], CPH)  # Saturday
+    assert before.next_shift_start == datetime(2026, 3, 26, 16, 0, tzinfo=UTC)
+    assert after.next_shift_start == datetime(2026, 3, 30, 15, 0, tzinfo=UTC)
+
+
+def test_a_shift_past_midnight_keeps_the_service_open_after_midnight():
+    late = [WeeklyRule(4, time(22), time(2), 1)]  # Friday 22-02
+    status = shift_status(local(2026, 11, 28, 1, 30), late, [], CPH)  # Saturday 01:30
+    assert status.is_open and status.current_shift_end == local(2026, 11, 28, 2, 0)
+
+
+def test_shift_time_rules_give_danish_reasons():
+    assert shift_times_problem(time(17), time(21)) is None
+    assert shift_times_problem(time(22), time(2)) is None
+    assert "andet tidspunkt" in shift_times_problem(time(17), time(17))
+    assert "16 timer" in shift_times_problem(time(6), time(23))
+    assert "start- og sluttidspunkt" in shift_times_problem(None, time(21))
+    assert shift_length(time(22), time(2)).total_seconds() == 4 * 3600
+    today = date(2026, 11, 22)
+    assert exception_date_problem(today, today) is None
+    assert "passeret" in exception_date_problem(date(2026, 11, 21), today)
+    assert "fremtiden" in exception_date_problem(date(2029, 1, 1), today)
+
+
+def test_a_window_reads_as_danish_day_and_hours():
+    window = shift_windows(EVENINGS, [], from_day=date(2026, 11, 24), days=1, tz=CPH)[0]
+    assert danish_window(window, local(2026, 11, 23, 10, 0), CPH) == "i morgen kl. 17-21"
