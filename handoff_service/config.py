@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRET = "change-me-development-only"
+PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - refused outside development
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     rasa_timeout_seconds: float = 30.0
     # Shared secret the action server presents on the internal API.
     internal_api_token: str = ""
-    demo_counsellor_password: str = "demo"
+    demo_counsellor_password: str = "demo"  # noqa: S105 - refused in production
     seed_demo_data: bool = True
 
     access_token_minutes: int = 30
@@ -41,11 +41,11 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(default=60, ge=1)  # whole service, on top of lock-out
 
     # Retention: closed conversations (and bot-only ones left idle) are hard-deleted after
-    # RETENTION_DAYS by the hourly job inside the service and by `python -m handoff_service.retention`.
+    # RETENTION_DAYS by the hourly job in the service and `python -m handoff_service.retention`.
     retention_days: int = Field(default=30, ge=1)
     audit_retention_days: int = Field(default=365, ge=1)
     retention_interval_minutes: float = Field(default=60, gt=0)
-    # Pushes new expected waits when a shift opens or closes; off in tests that drive time themselves.
+    # Pushes new expected waits when a shift opens or closes; tests drive the jobs themselves.
     shift_watch_seconds: float = Field(default=30, gt=0)
     background_jobs: bool = True
 
@@ -53,9 +53,13 @@ class Settings(BaseSettings):
     def refuse_defaults_outside_development(self) -> Settings:
         if self.environment == "production":
             if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
-                raise ValueError("SECRET_KEY must be set to a random value of 32+ characters in production")
-            if self.demo_counsellor_password == "demo" and self.seed_demo_data:
-                raise ValueError("the demo counsellor with the default password is refused in production")
+                raise ValueError(
+                    "SECRET_KEY must be set to a random value of 32+ characters in production"
+                )
+            if self.demo_counsellor_password == "demo" and self.seed_demo_data:  # noqa: S105
+                raise ValueError(
+                    "the demo counsellor with the default password is refused in production"
+                )
             if not self.internal_api_token or len(self.internal_api_token) < 32:
                 raise ValueError("INTERNAL_API_TOKEN must be set to 32+ characters in production")
         if not self.internal_api_token:

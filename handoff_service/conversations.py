@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings
 from handoff_service.db import utcnow
-from handoff_service.domain.queue import QueueEntry, expected_wait_minutes, handling_minutes, queue_positions
+from handoff_service.domain.queue import (
+    QueueEntry,
+    expected_wait_minutes,
+    handling_minutes,
+    queue_positions,
+)
 from handoff_service.domain.risk import RISK_RANK, raised_risk, risk_of_intent
 from handoff_service.domain.shifts import ShiftStatus, danish_clock, danish_when, shift_status
 from handoff_service.models import AuditEvent, Conversation, Message, User
@@ -21,12 +26,16 @@ from handoff_service.schemas import MessageOut, QueueInfo, ServiceStatus, Triage
 from handoff_service.security import hash_conversation_token, new_conversation_token
 from handoff_service.shift_calendar import date_exceptions, weekly_rules
 
-GENERIC_TOPICS = frozenset({None, "request_human", "out_of_scope", "unknown", "greet", "nlu_fallback"})
+GENERIC_TOPICS = frozenset(
+    {None, "request_human", "out_of_scope", "unknown", "greet", "nlu_fallback"}
+)
 RECENT_HANDLINGS = 50
 
 
 def message_out(message: Message) -> MessageOut:
-    return MessageOut(id=message.id, sender=message.sender, text=message.text, created_at=message.created_at)
+    return MessageOut(
+        id=message.id, sender=message.sender, text=message.text, created_at=message.created_at
+    )
 
 
 def create_conversation(session: Session) -> tuple[Conversation, str]:
@@ -84,11 +93,15 @@ class QueueContext:
         return expected_wait_minutes(
             position,
             shift_open=shift.is_open,
-            counsellors=shift.counsellors_on_shift if shift.is_open else shift.next_shift_counsellors,
+            counsellors=shift.counsellors_on_shift
+            if shift.is_open
+            else shift.next_shift_counsellors,
             handling=self.handling,
             minutes_until_next_shift=shift.minutes_until_next_shift(self.now),
             minutes_until_shift_end=(
-                (shift.current_shift_end - self.now).total_seconds() / 60 if shift.current_shift_end else None
+                (shift.current_shift_end - self.now).total_seconds() / 60
+                if shift.current_shift_end
+                else None
             ),
             next_shift_counsellors=shift.next_shift_counsellors,
         )
@@ -119,7 +132,9 @@ def queue_context(session: Session, settings: Settings, now: datetime) -> QueueC
     )
 
 
-def service_status(session: Session, settings: Settings, now: datetime | None = None) -> ServiceStatus:
+def service_status(
+    session: Session, settings: Settings, now: datetime | None = None
+) -> ServiceStatus:
     """Open now?, current shift end, next shift start, waiting count, expected wait: for the bot."""
     now = now or utcnow()
     context = queue_context(session, settings, now)
@@ -128,7 +143,9 @@ def service_status(session: Session, settings: Settings, now: datetime | None = 
         shift_open=context.shift.is_open,
         current_shift_end=context.shift.current_shift_end,
         current_shift_end_text=(
-            danish_clock(context.shift.current_shift_end, context.tz) if context.shift.current_shift_end else None
+            danish_clock(context.shift.current_shift_end, context.tz)
+            if context.shift.current_shift_end
+            else None
         ),
         next_shift_start=context.shift.next_shift_start,
         next_shift_text=next_info.next_shift_text,
@@ -155,7 +172,8 @@ def queue_position(session: Session, conversation: Conversation) -> int:
         .where(
             waiting,
             Conversation.risk_rank == conversation.risk_rank,
-            tuple_(Conversation.queued_at, Conversation.id) < tuple_(conversation.queued_at, conversation.id),
+            tuple_(Conversation.queued_at, Conversation.id)
+            < tuple_(conversation.queued_at, conversation.id),
         )
         .scalar_subquery()
     )
@@ -199,7 +217,10 @@ def _union(first: list[Any], second: list[Any]) -> list[Any]:
 def merge_triage(conversation: Conversation, triage: Triage) -> None:
     """Fold what the bot learned into the conversation; risk is the highest ever seen."""
     old: dict[str, Any] = dict(conversation.triage or {})
-    observed = raised_risk(triage.risk, max((risk_of_intent(i) for i in triage.intents), key=RISK_RANK.get, default="normal"))
+    observed = raised_risk(
+        triage.risk,
+        max((risk_of_intent(i) for i in triage.intents), key=RISK_RANK.get, default="normal"),
+    )
     new_risk = raised_risk(conversation.risk, observed)
     entities = dict(old.get("entities", {}))
     for name, values in triage.entities.items():
@@ -210,8 +231,14 @@ def merge_triage(conversation: Conversation, triage: Triage) -> None:
         "content_given": _union(list(old.get("content_given", [])), triage.content_given),
         "reasons": _union(list(old.get("reasons", [])), [triage.reason] if triage.reason else []),
     }
-    topic_is_riskier = RISK_RANK[risk_of_intent(triage.topic)] > RISK_RANK[risk_of_intent(conversation.topic)]
-    if triage.topic not in GENERIC_TOPICS and (conversation.topic in GENERIC_TOPICS or topic_is_riskier or risk_of_intent(conversation.topic) == "normal"):
+    topic_is_riskier = (
+        RISK_RANK[risk_of_intent(triage.topic)] > RISK_RANK[risk_of_intent(conversation.topic)]
+    )
+    if triage.topic not in GENERIC_TOPICS and (
+        conversation.topic in GENERIC_TOPICS
+        or topic_is_riskier
+        or risk_of_intent(conversation.topic) == "normal"
+    ):
         conversation.topic = triage.topic
     elif conversation.topic is None and triage.topic:
         conversation.topic = triage.topic
@@ -243,7 +270,10 @@ def hand_off(session: Session, conversation: Conversation, triage: Triage, now: 
         conversation.outcome = None
         conversation.counsellor_id = None
     session.flush()
-    return (conversation.status, conversation.risk_rank) != before and conversation.status == "queued"
+    return (
+        conversation.status,
+        conversation.risk_rank,
+    ) != before and conversation.status == "queued"
 
 
 def claim_statement(counsellor_id: int, now: datetime) -> Update:
@@ -283,7 +313,9 @@ def claim_next(session: Session, user: User, now: datetime) -> Conversation | No
     return session.get(Conversation, claimed_id, populate_existing=True)
 
 
-def release(session: Session, conversation: Conversation, user: User | None, action: str = "release") -> None:
+def release(
+    session: Session, conversation: Conversation, user: User | None, action: str = "release"
+) -> None:
     # Back to the queue at its original place: the young person has waited already.
     conversation.status = "queued"
     conversation.counsellor_id = None
@@ -293,10 +325,12 @@ def release(session: Session, conversation: Conversation, user: User | None, act
 
 
 def release_all_held_by(session: Session, counsellor: User, by: User) -> list[Conversation]:
-    """A disabled counsellor's open conversations go back to the queue, so nobody is left hanging."""
+    """A disabled counsellor's open conversations go back to the queue: nobody is left hanging."""
     held = list(
         session.scalars(
-            select(Conversation).where(Conversation.status == "active", Conversation.counsellor_id == counsellor.id)
+            select(Conversation).where(
+                Conversation.status == "active", Conversation.counsellor_id == counsellor.id
+            )
         )
     )
     for conversation in held:
@@ -304,7 +338,9 @@ def release_all_held_by(session: Session, counsellor: User, by: User) -> list[Co
     return held
 
 
-def close(session: Session, conversation: Conversation, user: User, outcome: str, now: datetime) -> None:
+def close(
+    session: Session, conversation: Conversation, user: User, outcome: str, now: datetime
+) -> None:
     conversation.status = "closed"
     conversation.outcome = outcome
     conversation.closed_at = now

@@ -22,7 +22,9 @@ _IPV6 = re.compile(
 # Product tokens with a dotted version ("Mozilla/5.0 (X11; Linux)", "curl/8.5.0"), not HTTP/1.1.
 _USER_AGENT = re.compile(r"\b(?!HTTP/)[A-Za-z][\w.-]*/\d+(?:\.\w+)+(?:\s*\([^)]*\))?")
 _QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
-_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_UUID = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+)
 REDACTED = "-"
 
 
@@ -38,7 +40,11 @@ class PrivacyFilter(logging.Filter):
     """Rewrites a record in place; never drops one (an error must still be seen)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+        if (
+            record.name == "uvicorn.access"
+            and isinstance(record.args, tuple)
+            and len(record.args) == 5
+        ):
             # uvicorn: (client_addr, method, full_path, http_version, status_code)
             _client, method, path, version, status_code = record.args
             record.args = (REDACTED, method, str(path).split("?", 1)[0], version, status_code)
@@ -52,7 +58,8 @@ class PrivacyFilter(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             error = record.exc_info[1]
             frames = "".join(traceback.format_tb(error.__traceback__))
-            record.exc_text = f"Traceback (most recent call last):\n{frames}{type(error).__name__} (message withheld)"
+            withheld = f"{type(error).__name__} (message withheld)"
+            record.exc_text = f"Traceback (most recent call last):\n{frames}{withheld}"
             record.exc_info = None
         return True
 

@@ -15,7 +15,16 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from handoff_service.api.routes import audit, auth, conversations, health, internal, queue, shifts, users
+from handoff_service.api.routes import (
+    audit,
+    auth,
+    conversations,
+    health,
+    internal,
+    queue,
+    shifts,
+    users,
+)
 from handoff_service.config import Settings, get_settings
 from handoff_service.db import make_engine, make_session_factory
 from handoff_service.errors import ServiceError
@@ -91,7 +100,9 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     @app.middleware("http")
     async def limit_body_and_log(request: Request, call_next):
         declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > settings.max_body_bytes):
+        if declared is not None and (
+            not declared.isdigit() or int(declared) > settings.max_body_bytes
+        ):
             return JSONResponse({"detail": "Forespørgslen er for stor."}, status_code=413)
         started = time.perf_counter()
         response = await call_next(request)
@@ -117,7 +128,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def conflicting_write(request: Request, error: IntegrityError) -> JSONResponse:
         # Two requests raced for the same unique value; the loser is told, nothing is half-saved.
-        return JSONResponse({"detail": "Ændringen strider mod data, der lige er gemt. Hent siden igen."}, status_code=409)
+        return JSONResponse(
+            {"detail": "Ændringen strider mod data, der lige er gemt. Hent siden igen."},
+            status_code=409,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -130,11 +144,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             detail = "Siden findes ikke."
         elif error.status_code == 405:
             detail = "Metoden er ikke tilladt her."
-        return JSONResponse({"detail": detail}, status_code=error.status_code, headers=error.headers)
+        return JSONResponse(
+            {"detail": detail}, status_code=error.status_code, headers=error.headers
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        logger.error("unhandled %s on %s", type(error).__name__, getattr(request.scope.get("route"), "path", "-"))
+        logger.error(
+            "unhandled %s on %s",
+            type(error).__name__,
+            getattr(request.scope.get("route"), "path", "-"),
+        )
         return JSONResponse(
             {"detail": "Tjenesten har et midlertidigt problem. Prøv igen om lidt."}, status_code=503
         )
@@ -181,9 +201,15 @@ def _validation_reason(error: RequestValidationError) -> str:
             return f"Feltet '{field}' er for kort (mindst {context.get('min_length')} tegn)."
         if kind == "value_error":
             # Our validators raise ValueError with a Danish sentence; pydantic prefixes it.
-            return str(problem.get("msg", "")).removeprefix("Value error, ") or "Ugyldig forespørgsel."
+            return (
+                str(problem.get("msg", "")).removeprefix("Value error, ") or "Ugyldig forespørgsel."
+            )
         if kind == "missing":
-            return f"Feltet '{field}' mangler." if field != "body" else "Forespørgslen mangler indhold."
+            return (
+                f"Feltet '{field}' mangler."
+                if field != "body"
+                else "Forespørgslen mangler indhold."
+            )
         if kind in ("model_attributes_type", "dict_type", "model_type"):
             return "Forespørgslen skal være et JSON-objekt."
         if kind in _TYPE_REASONS:

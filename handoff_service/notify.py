@@ -22,19 +22,26 @@ def conversation_channel(conversation_id: str) -> str:
 
 def publish_messages(broker: EventBroker, conversation_id: str, messages: list[MessageOut]) -> None:
     for message in messages:
-        broker.publish(conversation_channel(conversation_id), "message", message.model_dump(mode="json"))
+        broker.publish(
+            conversation_channel(conversation_id), "message", message.model_dump(mode="json")
+        )
 
 
 def publish_status(broker: EventBroker, conversation: Conversation, queue: dict | None) -> None:
     broker.publish(
         conversation_channel(conversation.id),
         "status",
-        {"status": conversation.status, "risk": conversation.risk, "topic": conversation.topic, "queue": queue},
+        {
+            "status": conversation.status,
+            "risk": conversation.risk,
+            "topic": conversation.topic,
+            "queue": queue,
+        },
     )
 
 
 def dashboard_event(reason: str, conversation: Conversation | None, waiting_count: int) -> dict:
-    """What the counsellors' dashboard is told: never message text, only what changed and how urgent."""
+    """What the dashboard is told: never message text, only what changed and how urgent."""
     return {
         "reason": reason,
         "conversation_id": conversation.id if conversation else None,
@@ -62,14 +69,20 @@ def publish_queue_changed(
     shifts (calendar edited), shift_opened, shift_closed.
     """
     context = queue_context(session, settings, now)
-    subscribed = {c.removeprefix(CONVERSATION_PREFIX) for c in broker.channels_with_prefix(CONVERSATION_PREFIX)}
+    subscribed = {
+        c.removeprefix(CONVERSATION_PREFIX)
+        for c in broker.channels_with_prefix(CONVERSATION_PREFIX)
+    }
     if subscribed:
         positions = all_queue_positions(session)
         for conversation_id in subscribed & positions.keys():
             broker.publish(
                 conversation_channel(conversation_id),
                 "queue",
-                {"status": "queued", "queue": context.info(positions[conversation_id]).model_dump(mode="json")},
+                {
+                    "status": "queued",
+                    "queue": context.info(positions[conversation_id]).model_dump(mode="json"),
+                },
             )
     if conversation is not None and conversation.status != "queued":
         publish_status(broker, conversation, None)

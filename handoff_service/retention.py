@@ -43,36 +43,51 @@ def expired_conversations(now: datetime, retention_days: int):
     )
 
 
-def purge_expired(session: Session, settings: Settings, now: datetime, *, dry_run: bool = False) -> PurgeResult:
-    """Delete expired conversations with their messages, in committed batches, and old audit events."""
+def purge_expired(
+    session: Session, settings: Settings, now: datetime, *, dry_run: bool = False
+) -> PurgeResult:
+    """Delete expired conversations with their messages (committed batches) and old audit events."""
     expired = expired_conversations(now, settings.retention_days)
     audit_expired = AuditEvent.created_at < now - timedelta(days=settings.audit_retention_days)
     if dry_run:
         expired_ids = select(Conversation.id).where(expired)
         return PurgeResult(
             conversations=session.scalar(select(func.count()).where(expired)) or 0,
-            messages=session.scalar(select(func.count()).where(Message.conversation_id.in_(expired_ids))) or 0,
+            messages=session.scalar(
+                select(func.count()).where(Message.conversation_id.in_(expired_ids))
+            )
+            or 0,
             audit_events=session.scalar(select(func.count()).where(audit_expired)) or 0,
         )
     conversations = messages = 0
     while ids := list(session.scalars(select(Conversation.id).where(expired).limit(BATCH))):
         # Messages first and explicitly, so nothing depends on the database's cascade settings.
-        messages += session.execute(delete(Message).where(Message.conversation_id.in_(ids))).rowcount or 0
-        conversations += session.execute(delete(Conversation).where(Conversation.id.in_(ids))).rowcount or 0
+        messages += (
+            session.execute(delete(Message).where(Message.conversation_id.in_(ids))).rowcount or 0
+        )
+        conversations += (
+            session.execute(delete(Conversation).where(Conversation.id.in_(ids))).rowcount or 0
+        )
         session.commit()
     audit_events = session.execute(delete(AuditEvent).where(audit_expired)).rowcount or 0
     session.commit()
     if conversations or audit_events:
         logger.info(
             "retention: deleted %d conversations, %d messages, %d audit events",
-            conversations, messages, audit_events,
+            conversations,
+            messages,
+            audit_events,
         )
     return PurgeResult(conversations, messages, audit_events)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m handoff_service.retention", description=__doc__.split("\n")[0])
-    parser.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    parser = argparse.ArgumentParser(
+        prog="python -m handoff_service.retention", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="count what would be deleted, delete nothing"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()

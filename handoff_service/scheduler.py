@@ -25,12 +25,14 @@ logger = logging.getLogger(__name__)
 
 
 class ShiftWatcher:
-    """Notices a shift opening or closing, so waiting young people get new expected waits at once."""
+    """Notices a shift opening or closing, so waiting young people get new expected waits."""
 
     def __init__(self) -> None:
         self._was_open: bool | None = None
 
-    def check(self, session: Session, settings: Settings, broker: EventBroker, now: datetime) -> str | None:
+    def check(
+        self, session: Session, settings: Settings, broker: EventBroker, now: datetime
+    ) -> str | None:
         is_open = current_shift_status(session, settings, now).is_open
         was_open, self._was_open = self._was_open, is_open
         if was_open is None or was_open == is_open:

@@ -119,7 +119,7 @@ class LoginIn(BaseModel):
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     role: str
     expires_in: int
 
@@ -150,7 +150,9 @@ class UserIn(BaseModel):
     def normalise_username(cls, value: str) -> str:
         cleaned = clean_line(value).lower()
         if not re.fullmatch(USERNAME_PATTERN, cleaned):
-            raise ValueError("Brugernavnet må kun have små bogstaver, tal, punktum, bindestreg og understreg.")
+            raise ValueError(
+                "Brugernavnet må kun have små bogstaver, tal, punktum, bindestreg og understreg."
+            )
         return cleaned
 
 
@@ -195,7 +197,9 @@ class Triage(BaseModel):
     @classmethod
     def short_labels(cls, value: Any) -> list[str]:
         items = value if isinstance(value, list) else []
-        return [label for label in (_short(item) for item in items[:200] if item is not None) if label]
+        return [
+            label for label in (_short(item) for item in items[:200] if item is not None) if label
+        ]
 
     @field_validator("entities", mode="before")
     @classmethod
@@ -229,7 +233,7 @@ class GuidanceSource(BaseModel):
 
 
 class DutyToReport(BaseModel):
-    """Guidance on skærpet underretningspligt, shown with every conversation (duty_to_report_da.yml)."""
+    """Guidance on skærpet underretningspligt for every conversation (duty_to_report_da.yml)."""
 
     title: str
     summary: str

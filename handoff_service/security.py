@@ -56,6 +56,8 @@ def create_access_token(
 
 def decode_access_token(token: str, secret: str) -> dict[str, Any] | None:
     try:
-        return jwt.decode(token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp", "sub"]})
+        return jwt.decode(
+            token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp", "sub"]}
+        )
     except jwt.PyJWTError:
         return None

@@ -22,10 +22,18 @@ def seed_development_data(session: Session, settings: Settings) -> None:
     for username, role in DEMO_USERS:
         if session.scalar(select(User).where(User.username == username)) is None:
             session.add(
-                User(username=username, role=role, password_hash=hash_password(settings.demo_counsellor_password))
+                User(
+                    username=username,
+                    role=role,
+                    password_hash=hash_password(settings.demo_counsellor_password),
+                )
             )
             logger.info("created development user %s (%s)", username, role)
     if session.scalar(select(WeeklyShift).limit(1)) is None:
         for weekday, starts_at, ends_at, counsellors in EXAMPLE_SHIFTS:
-            session.add(WeeklyShift(weekday=weekday, starts_at=starts_at, ends_at=ends_at, counsellors=counsellors))
+            session.add(
+                WeeklyShift(
+                    weekday=weekday, starts_at=starts_at, ends_at=ends_at, counsellors=counsellors
+                )
+            )
     session.commit()

@@ -1,4 +1,4 @@
-"""The shift calendar in the database: weekly shifts, closed dates and extra shifts (admin-edited)."""
+"""The shift calendar in the database: weekly shifts, closed dates and extra shifts."""
 
 from __future__ import annotations
 
@@ -19,7 +19,12 @@ from handoff_service.domain.shifts import (
 )
 from handoff_service.errors import Conflict, Invalid, NotFound
 from handoff_service.models import ShiftException, WeeklyShift
-from handoff_service.schemas import ShiftExceptionIn, ShiftExceptionOut, WeeklyShiftIn, WeeklyShiftOut
+from handoff_service.schemas import (
+    ShiftExceptionIn,
+    ShiftExceptionOut,
+    WeeklyShiftIn,
+    WeeklyShiftOut,
+)
 
 
 def weekly_rules(session: Session) -> list[WeeklyRule]:
@@ -41,7 +46,11 @@ def upcoming_windows(session: Session, now: datetime, tz: ZoneInfo, days: int) -
     today = now.astimezone(tz).date()
     from_day = today - timedelta(days=1)
     windows = shift_windows(
-        weekly_rules(session), date_exceptions(session, from_day), from_day=from_day, days=days + 1, tz=tz
+        weekly_rules(session),
+        date_exceptions(session, from_day),
+        from_day=from_day,
+        days=days + 1,
+        tz=tz,
     )
     return [w for w in windows if w.ends_at > now]
 
@@ -61,7 +70,9 @@ def weekly_out(shift: WeeklyShift) -> WeeklyShiftOut:
 
 
 def list_weekly(session: Session) -> list[WeeklyShift]:
-    return list(session.scalars(select(WeeklyShift).order_by(WeeklyShift.weekday, WeeklyShift.starts_at)))
+    return list(
+        session.scalars(select(WeeklyShift).order_by(WeeklyShift.weekday, WeeklyShift.starts_at))
+    )
 
 
 def _check_weekly(body: WeeklyShiftIn) -> None:
@@ -132,7 +143,9 @@ def list_exceptions(session: Session, from_day: date) -> list[ShiftException]:
     )
 
 
-def _check_exception(session: Session, body: ShiftExceptionIn, today: date, exclude_id: int | None) -> None:
+def _check_exception(
+    session: Session, body: ShiftExceptionIn, today: date, exclude_id: int | None
+) -> None:
     if problem := exception_date_problem(body.on_date, today):
         raise Invalid(problem)
     if body.kind == "extra":
@@ -165,7 +178,9 @@ def create_exception(session: Session, body: ShiftExceptionIn, today: date) -> S
     return exception
 
 
-def update_exception(session: Session, exception_id: int, body: ShiftExceptionIn, today: date) -> ShiftException:
+def update_exception(
+    session: Session, exception_id: int, body: ShiftExceptionIn, today: date
+) -> ShiftException:
     exception = _exception(session, exception_id)
     _check_exception(session, body, today, exclude_id=exception_id)
     for field, value in body.model_dump().items():

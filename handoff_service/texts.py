@@ -1,4 +1,4 @@
-"""The service's Danish texts (texts_da.yml), with emergency numbers filled from the content library."""
+"""The service's Danish texts, with emergency numbers filled in from the content library."""
 
 from __future__ import annotations
 
@@ -47,6 +47,13 @@ def load_duty_to_report(path: Path) -> dict[str, Any]:
 def emergency_numbers() -> list[dict[str, str]]:
     """The approved numbers, for the always-visible emergency panel of the chat page."""
     return [
-        {"id": n.id, "name": n.name, "number": n.number, "tel": n.tel, "when": n.when, "hours": n.hours}
+        {
+            "id": n.id,
+            "name": n.name,
+            "number": n.number,
+            "tel": n.tel,
+            "when": n.when,
+            "hours": n.hours,
+        }
         for n in content_library().sendable_numbers()
     ]

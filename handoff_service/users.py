@@ -50,13 +50,20 @@ def create_user(session: Session, body: UserIn, admin: User) -> User:
 
 
 def _active_admins(session: Session) -> int:
-    return session.scalar(select(func.count()).where(User.role == "admin", User.is_active.is_(True))) or 0
+    return (
+        session.scalar(select(func.count()).where(User.role == "admin", User.is_active.is_(True)))
+        or 0
+    )
 
 
-def change_user(session: Session, user: User, body: UserChangeIn, admin: User) -> list[Conversation]:
+def change_user(
+    session: Session, user: User, body: UserChangeIn, admin: User
+) -> list[Conversation]:
     """Apply an admin's change; returns conversations put back in the queue (user disabled)."""
-    loses_admin = user.role == "admin" and user.is_active and (
-        body.is_active is False or (body.role is not None and body.role != "admin")
+    loses_admin = (
+        user.role == "admin"
+        and user.is_active
+        and (body.is_active is False or (body.role is not None and body.role != "admin"))
     )
     if loses_admin and user.id == admin.id:
         raise Conflict("Du kan ikke fjerne din egen admin-adgang. Bed en anden admin om det.")

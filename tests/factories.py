@@ -26,11 +26,20 @@ def make_user(
 
 
 def make_queued_conversation(
-    session: Session, *, risk: str = "normal", queued_at: datetime | None = None, topic: str | None = None
+    session: Session,
+    *,
+    risk: str = "normal",
+    queued_at: datetime | None = None,
+    topic: str | None = None,
 ) -> Conversation:
     conversation, _token = ops.create_conversation(session)
     intents = {"critical": ["suicidal"], "high": ["violence"]}.get(risk, [topic] if topic else [])
-    ops.hand_off(session, conversation, Triage(risk=risk, topic=topic, intents=intents), queued_at or utcnow())
+    ops.hand_off(
+        session,
+        conversation,
+        Triage(risk=risk, topic=topic, intents=intents),
+        queued_at or utcnow(),
+    )
     session.commit()
     return conversation
 
@@ -47,7 +56,11 @@ def make_closed_conversation(
     claimed_at = closed_at - timedelta(minutes=handling_minutes)
     conversation = make_queued_conversation(session, queued_at=claimed_at - timedelta(minutes=5))
     ops.add_message(session, conversation, "young", text)
-    conversation.status, conversation.counsellor_id, conversation.claimed_at = "active", counsellor.id, claimed_at
+    conversation.status, conversation.counsellor_id, conversation.claimed_at = (
+        "active",
+        counsellor.id,
+        claimed_at,
+    )
     ops.close(session, conversation, counsellor, "talked", closed_at)
     session.commit()
     return conversation

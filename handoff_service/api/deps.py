@@ -18,7 +18,9 @@ from handoff_service.ratelimit import RateLimits, retry_after_header
 from handoff_service.security import conversation_token_matches, decode_access_token
 
 NOT_FOUND = "Samtalen findes ikke, eller koden til den passer ikke."
-TOO_MANY_MESSAGES = "Du skriver meget hurtigt. Vent et øjeblik, og send så igen. Er du i fare, så ring 112."
+TOO_MANY_MESSAGES = (
+    "Du skriver meget hurtigt. Vent et øjeblik, og send så igen. Er du i fare, så ring 112."
+)
 _CONVERSATION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Integer path parameters stay inside the database's 32-bit integer columns.
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -30,7 +32,10 @@ def is_conversation_id(value: str) -> bool:
 
 
 def find_conversation(session: Session, conversation_id: str) -> Conversation | None:
-    return session.get(Conversation, conversation_id) if is_conversation_id(conversation_id) else None
+    return (
+        session.get(Conversation, conversation_id) if is_conversation_id(conversation_id) else None
+    )
+
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -69,7 +74,9 @@ RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def young_conversation(conversation_id: str, session: SessionDep, credentials: BearerDep) -> Conversation:
+def young_conversation(
+    conversation_id: str, session: SessionDep, credentials: BearerDep
+) -> Conversation:
     """The conversation the bearer token opens. Unknown id and wrong token look the same."""
     if credentials is None:
         raise HTTPException(
@@ -87,11 +94,15 @@ def young_conversation(conversation_id: str, session: SessionDep, credentials: B
 YoungConversationDep = Annotated[Conversation, Depends(young_conversation)]
 
 
-def writing_young_conversation(conversation: YoungConversationDep, limits: RateLimitsDep) -> Conversation:
+def writing_young_conversation(
+    conversation: YoungConversationDep, limits: RateLimitsDep
+) -> Conversation:
     """The young person's conversation, if they have not written too fast (per conversation)."""
     wait = limits.messages.hit(conversation.id)
     if wait is not None:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_MESSAGES, headers=retry_after_header(wait))
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_MESSAGES, headers=retry_after_header(wait)
+        )
     return conversation
 
 
@@ -135,7 +146,9 @@ TrainerDep = Annotated[User, Depends(require_role("trainer", "admin"))]
 AdminDep = Annotated[User, Depends(require_role("admin"))]
 
 
-def counsellor_conversation(conversation_id: str, session: SessionDep, user: CounsellorDep) -> Conversation:
+def counsellor_conversation(
+    conversation_id: str, session: SessionDep, user: CounsellorDep
+) -> Conversation:
     conversation = find_conversation(session, conversation_id)
     if conversation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Samtalen findes ikke.")
@@ -145,7 +158,9 @@ def counsellor_conversation(conversation_id: str, session: SessionDep, user: Cou
 CounsellorConversationDep = Annotated[Conversation, Depends(counsellor_conversation)]
 
 
-def owned_conversation(conversation: CounsellorConversationDep, user: CounsellorDep) -> Conversation:
+def owned_conversation(
+    conversation: CounsellorConversationDep, user: CounsellorDep
+) -> Conversation:
     """A conversation the caller has claimed and that is still open."""
     if conversation.status != "active" or conversation.counsellor_id != user.id:
         raise HTTPException(

@@ -56,7 +56,7 @@ def expected_wait_minutes(
     minutes_until_shift_end: float | None = None,
     next_shift_counsellors: int | None = None,
 ) -> int | None:
-    """Expected wait in whole minutes (formula in the module docstring); None if no shift is planned.
+    """Expected wait in whole minutes (formula in the module docstring); None if no shift planned.
 
     When closed, `counsellors` is the next shift's; when open, `next_shift_counsellors` is.
     """
@@ -66,7 +66,9 @@ def expected_wait_minutes(
     if not shift_open:
         if minutes_until_next_shift is None:
             return None
-        return math.ceil(minutes_until_next_shift + (math.ceil(position / counsellors) - 1) * handling)
+        return math.ceil(
+            minutes_until_next_shift + (math.ceil(position / counsellors) - 1) * handling
+        )
     waves = math.ceil(position / counsellors)
     if minutes_until_shift_end is None or waves * handling <= minutes_until_shift_end:
         return math.ceil(waves * handling)

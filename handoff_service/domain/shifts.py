@@ -116,7 +116,7 @@ def danish_clock(moment: datetime, tz: ZoneInfo) -> str:
 
 
 def danish_when(moment: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """'i dag kl. 17', 'i morgen kl. 17.30' or 'mandag kl. 17' (within a week) or '24. december kl. 17'."""
+    """'i dag kl. 17', 'i morgen kl. 17.30', 'mandag kl. 17' (within a week), else with the date."""
     local = moment.astimezone(tz)
     today = now.astimezone(tz).date()
     days_ahead = (local.date() - today).days
@@ -128,8 +128,18 @@ def danish_when(moment: datetime, now: datetime, tz: ZoneInfo) -> str:
         day_words = DANISH_WEEKDAYS[local.weekday()]
     else:
         months = (
-            "januar", "februar", "marts", "april", "maj", "juni",
-            "juli", "august", "september", "oktober", "november", "december",
+            "januar",
+            "februar",
+            "marts",
+            "april",
+            "maj",
+            "juni",
+            "juli",
+            "august",
+            "september",
+            "oktober",
+            "november",
+            "december",
         )
         day_words = f"{DANISH_WEEKDAYS[local.weekday()]} den {local.day}. {months[local.month - 1]}"
     return f"{day_words} {danish_clock(moment, tz)}"
@@ -167,4 +177,5 @@ def exception_date_problem(on_date: date, today: date) -> str | None:
 
 def danish_window(window: ShiftWindow, now: datetime, tz: ZoneInfo) -> str:
     """'mandag kl. 17-21' style text for a shift window, in local time."""
-    return f"{danish_when(window.starts_at, now, tz)}-{danish_clock(window.ends_at, tz).removeprefix('kl. ')}"
+    ends = danish_clock(window.ends_at, tz).removeprefix("kl. ")
+    return f"{danish_when(window.starts_at, now, tz)}-{ends}"

@@ -22,7 +22,7 @@ from handoff_service.config import Settings
 from handoff_service.main import create_app
 
 INTERNAL_TOKEN = "internal-test-token-" + "x" * 20
-DEMO_PASSWORD = "demo-test-password"
+DEMO_PASSWORD = "demo-test-password"  # noqa: S105 - test data
 
 
 def postgres_url() -> str | None:
@@ -43,7 +43,9 @@ def reset_postgres_schema(url: str) -> None:
 def pytest_collection_modifyitems(config, items) -> None:
     if postgres_url():
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: TEST_DATABASE_URL=$(scripts/postgres.sh start)")
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: TEST_DATABASE_URL=$(scripts/postgres.sh start)"
+    )
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
@@ -51,7 +53,9 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 def pytest_report_header(config) -> str:
     url = postgres_url()
-    return f"handoff_service database: {'PostgreSQL ' + url.rsplit('@', 1)[-1] if url else 'SQLite'}"
+    return (
+        f"handoff_service database: {'PostgreSQL ' + url.rsplit('@', 1)[-1] if url else 'SQLite'}"
+    )
 
 
 def closed_port() -> int:
@@ -97,7 +101,9 @@ def session(client: TestClient) -> Iterator[Session]:
         yield db_session
 
 
-def login_headers(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+def login_headers(
+    client: TestClient, username: str, password: str = DEMO_PASSWORD
+) -> dict[str, str]:
     response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}

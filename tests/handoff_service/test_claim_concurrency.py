@@ -1,4 +1,4 @@
-"""Claiming under contention: 20 counsellors at once on PostgreSQL, each conversation exactly once."""
+"""Claiming under contention: 20 counsellors at once on PostgreSQL, each conversation once."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def test_claim_is_one_statement_with_skip_locked_in_queue_order():
     sql = str(ops.claim_statement(1, utcnow()).compile(dialect=postgresql.dialect()))
     assert sql.startswith("UPDATE conversations SET status=")
     assert "ORDER BY conversations.risk_rank DESC, conversations.queued_at, conversations.id" in sql
-    assert "LIMIT" in sql and "FOR UPDATE SKIP LOCKED" in sql and "RETURNING conversations.id" in sql
+    assert (
+        "LIMIT" in sql and "FOR UPDATE SKIP LOCKED" in sql and "RETURNING conversations.id" in sql
+    )
 
 
 def fill_queue(session_factory, rng: random.Random) -> dict[str, QueueEntry]:
@@ -49,7 +51,10 @@ def fill_queue(session_factory, rng: random.Random) -> dict[str, QueueEntry]:
             )
             session.add(conversation)
             entries[conversation.id] = QueueEntry(conversation.id, rank, queued_at)
-        session.add_all(User(username=f"raadgiver{n}", role="counsellor", password_hash="-") for n in range(COUNSELLORS))
+        session.add_all(
+            User(username=f"raadgiver{n}", role="counsellor", password_hash="-")  # noqa: S106
+            for n in range(COUNSELLORS)
+        )
         session.commit()
     return entries
 
@@ -59,7 +64,7 @@ def test_twenty_counsellors_claim_a_thousand_conversations_each_once_in_risk_ord
     engine = make_engine(database_url)
     upgrade_database(engine)
     session_factory = make_session_factory(engine)
-    entries = fill_queue(session_factory, random.Random(20261122))
+    entries = fill_queue(session_factory, random.Random(20261122))  # noqa: S311 - test data
     with session_factory() as session:
         counsellors = list(session.scalars(select(User)))
     sequence = itertools.count()
@@ -92,22 +97,35 @@ def test_twenty_counsellors_claim_a_thousand_conversations_each_once_in_risk_ord
     assert not any(thread.is_alive() for thread in threads)
 
     claimed_ids = [conversation_id for _, conversation_id, _ in claims]
-    assert len(claimed_ids) == WAITING and set(claimed_ids) == entries.keys(), "every conversation exactly once"
+    assert len(claimed_ids) == WAITING and set(claimed_ids) == entries.keys(), (
+        "every conversation exactly once"
+    )
     with session_factory() as session:
         owners = dict(session.execute(select(Conversation.id, Conversation.counsellor_id)).all())
         assert session.scalar(select(func.count()).where(Conversation.status != "active")) == 0
         assert session.scalar(select(func.count()).where(AuditEvent.action == "claim")) == WAITING
     assert all(owners[conversation_id] == user_id for _, conversation_id, user_id in claims)
-    assert len({user_id for _, _, user_id in claims}) >= COUNSELLORS // 2, "the claims really ran side by side"
+    assert len({user_id for _, _, user_id in claims}) >= COUNSELLORS // 2, (
+        "the claims really ran side by side"
+    )
 
     # Risk order: when a claim picked its row, every row ahead of it in queue order was already
     # taken or being taken by one of the other 19 counsellors, so at most 19 rows ahead of any
     # claim can have been recorded after it.
-    queue_order = {e.conversation_id: place for place, e in enumerate(sorted(entries.values(), key=queue_sort_key))}
+    queue_order = {
+        e.conversation_id: place
+        for place, e in enumerate(sorted(entries.values(), key=queue_sort_key))
+    }
     by_claim = [queue_order[conversation_id] for _, conversation_id, _ in sorted(claims)]
-    worst = max(sum(1 for later in by_claim[i + 1:] if later < place) for i, place in enumerate(by_claim))
+    worst = max(
+        sum(1 for later in by_claim[i + 1 :] if later < place) for i, place in enumerate(by_claim)
+    )
     assert worst <= COUNSELLORS - 1, f"a claim jumped {worst} more urgent conversations"
-    risks_in_claim_order = [entries[conversation_id].risk_rank for _, conversation_id, _ in sorted(claims)]
+    risks_in_claim_order = [
+        entries[conversation_id].risk_rank for _, conversation_id, _ in sorted(claims)
+    ]
     criticals = risks_in_claim_order.count(2)
-    assert min(risks_in_claim_order[: criticals - COUNSELLORS]) == 2, "the critical ones are taken first"
+    assert min(risks_in_claim_order[: criticals - COUNSELLORS]) == 2, (
+        "the critical ones are taken first"
+    )
     engine.dispose()

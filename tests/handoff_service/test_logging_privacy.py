@@ -17,7 +17,7 @@ from handoff_service.main import create_app
 CLIENT_IP = "203.0.113.77"
 FORWARDED_IP = "198.51.100.23"
 USER_AGENT = "Mozilla/5.0 (SecretPhone) HemmeligBrowser/9.9"
-SECRET_TEXT = "min far slår mig og jeg hedder Sofie Hansen"
+SECRET_TEXT = "min far slår mig og jeg hedder Sofie Hansen"  # noqa: S105 - not a password
 
 
 def leaks(log_text: str, *secrets: str) -> list[str]:
@@ -33,17 +33,35 @@ def test_a_whole_conversation_logs_no_ip_agent_token_or_text(settings, caplog):
         young = {"Authorization": f"Bearer {created['token']}"}
         url = f"/api/v1/conversations/{created['id']}"
         client.post(f"{url}/messages", json={"text": SECRET_TEXT}, headers=young)
-        client.post(f"{url}/messages", json={"text": "x" * 3000}, headers=young)  # refused, still not logged
-        login = client.post("/api/v1/auth/login", json={"username": "demo", "password": "demo-test-password"})
+        client.post(
+            f"{url}/messages", json={"text": "x" * 3000}, headers=young
+        )  # refused, still not logged
+        login = client.post(
+            "/api/v1/auth/login", json={"username": "demo", "password": "demo-test-password"}
+        )
         staff = {"Authorization": f"Bearer {login.json()['access_token']}"}
         client.post("/api/v1/queue/claim", headers=staff)
         client.post(f"{url}/reply", json={"text": "Hej Sofie"}, headers=staff)
         client.get(f"{url}?token={created['token']}", headers=young)
     assert caplog.records, "requests are logged (route and status), so the check is not vacuous"
-    assert any("/api/v1/conversations/{conversation_id}/messages" in r.getMessage() for r in caplog.records)
+    assert any(
+        "/api/v1/conversations/{conversation_id}/messages" in r.getMessage() for r in caplog.records
+    )
     everything = caplog.text + " ".join(str(r.args) for r in caplog.records)
-    assert leaks(everything, CLIENT_IP, FORWARDED_IP, "SecretPhone", "HemmeligBrowser", "Sofie", created["token"],
-                 created["id"], "demo-test-password") == []
+    assert (
+        leaks(
+            everything,
+            CLIENT_IP,
+            FORWARDED_IP,
+            "SecretPhone",
+            "HemmeligBrowser",
+            "Sofie",
+            created["token"],
+            created["id"],
+            "demo-test-password",
+        )
+        == []
+    )
 
 
 def test_uvicorn_access_log_loses_the_client_address_and_query(settings, caplog):
@@ -52,7 +70,9 @@ def test_uvicorn_access_log_loses_the_client_address_and_query(settings, caplog)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=True)
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=True
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -61,7 +81,9 @@ def test_uvicorn_access_log_loses_the_client_address_and_query(settings, caplog)
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         response = httpx.get(
-            f"http://127.0.0.1:{port}/healthz?token=hemmelig-kode", headers={"User-Agent": USER_AGENT}, timeout=10
+            f"http://127.0.0.1:{port}/healthz?token=hemmelig-kode",
+            headers={"User-Agent": USER_AGENT},
+            timeout=10,
         )
         assert response.status_code == 200
     finally:
@@ -78,7 +100,10 @@ def test_scrub_redacts_addresses_agents_and_queries_but_keeps_times():
         "/api/v1/conversations/f63022f4-9c8f-422f-88b8-798ad736140b/messages"
     )
     assert scrub(line) == "- - - - - GET /x at 21:59:03 /api/v1/conversations/-/messages"
-    assert scrub('"GET /api/v1/users/42/disable HTTP/1.1" 200') == '"GET /api/v1/users/42/disable HTTP/1.1" 200'
+    assert (
+        scrub('"GET /api/v1/users/42/disable HTTP/1.1" 200')
+        == '"GET /api/v1/users/42/disable HTTP/1.1" 200'
+    )
 
 
 def test_exception_messages_are_withheld_but_the_error_and_its_frames_stay(caplog):

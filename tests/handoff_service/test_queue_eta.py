@@ -23,7 +23,9 @@ def local(*args) -> datetime:
 def test_open_shift_wait_uses_median_handling_and_counsellors_on_shift(session, settings):
     demo = session.scalar(select(User).where(User.username == "demo"))
     for minutes in (8, 10, 12, 300):  # one forgotten conversation must not skew the estimate
-        make_closed_conversation(session, demo, closed_at=local(2026, 11, 16, 20, 0), handling_minutes=minutes)
+        make_closed_conversation(
+            session, demo, closed_at=local(2026, 11, 16, 20, 0), handling_minutes=minutes
+        )
     monday_evening = local(2026, 11, 23, 18, 0)  # the seeded shift: Mon-Thu 17-21, 2 counsellors
     context = ops.queue_context(session, settings, monday_evening)
     assert context.shift.is_open and context.shift.counsellors_on_shift == 2
@@ -41,7 +43,10 @@ def test_out_of_hours_wait_counts_down_to_the_next_shift(session, settings):
 
 
 def test_queue_info_position_matches_the_full_ordering(session, settings):
-    waiting = [make_queued_conversation(session, risk=risk) for risk in ("normal", "critical", "high", "normal", "critical")]
+    waiting = [
+        make_queued_conversation(session, risk=risk)
+        for risk in ("normal", "critical", "high", "normal", "critical")
+    ]
     ordered = ops.waiting_conversations(session)
     for conversation in waiting:
         assert ops.queue_position(session, conversation) == ordered.index(conversation) + 1
@@ -51,7 +56,9 @@ def test_queue_info_position_matches_the_full_ordering(session, settings):
 def test_shift_watcher_announces_opening_and_closing(session, settings):
     watcher, broker = ShiftWatcher(), EventBroker()
     monday = local(2026, 11, 23, 16, 59)
-    assert watcher.check(session, settings, broker, monday) is None  # first look: nothing to compare
+    assert (
+        watcher.check(session, settings, broker, monday) is None
+    )  # first look: nothing to compare
     assert watcher.check(session, settings, broker, monday + timedelta(minutes=2)) == "shift_opened"
     assert watcher.check(session, settings, broker, monday + timedelta(minutes=30)) is None
     assert watcher.check(session, settings, broker, local(2026, 11, 23, 21, 1)) == "shift_closed"

@@ -1,4 +1,4 @@
-"""Retention: closed conversations are hard-deleted after RETENTION_DAYS, by the job and the command."""
+"""Retention: closed conversations are hard-deleted after RETENTION_DAYS (job and command)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from tests.factories import make_closed_conversation, make_queued_conversation
 
 def closed_conversation(session, closed_days_ago: float) -> Conversation:
     counsellor = session.scalar(select(User).where(User.username == "demo"))
-    return make_closed_conversation(session, counsellor, closed_at=utcnow() - timedelta(days=closed_days_ago))
+    return make_closed_conversation(
+        session, counsellor, closed_at=utcnow() - timedelta(days=closed_days_ago)
+    )
 
 
 def count(session, model) -> int:
@@ -37,7 +39,10 @@ def test_closed_conversations_older_than_retention_are_gone_with_their_messages(
     session.expire_all()
     assert session.get(Conversation, old.id) is None
     assert session.scalar(select(func.count()).where(Message.conversation_id == old.id)) == 0
-    assert session.get(Conversation, recent.id) is not None and session.get(Conversation, waiting.id) is not None
+    assert (
+        session.get(Conversation, recent.id) is not None
+        and session.get(Conversation, waiting.id) is not None
+    )
     # Deleted means gone: no row, no flag, no text anywhere in the database.
     dump = " ".join(str(row) for row in session.execute(text("SELECT * FROM messages")).all())
     assert dump.count("det her er hemmeligt") == 1
@@ -52,12 +57,16 @@ def test_idle_bot_only_conversations_are_deleted_too(session, settings):
     assert purge_expired(session, settings, utcnow()).conversations == 1
 
 
-def test_the_token_of_a_deleted_conversation_opens_nothing(client: TestClient, session, counsellor_headers):
+def test_the_token_of_a_deleted_conversation_opens_nothing(
+    client: TestClient, session, counsellor_headers
+):
     response = client.post("/api/v1/conversations").json()
     headers = {"Authorization": f"Bearer {response['token']}"}
     client.post(f"/api/v1/conversations/{response['id']}/handoff", headers=headers)
     client.post("/api/v1/queue/claim", headers=counsellor_headers)
-    client.post(f"/api/v1/conversations/{response['id']}/close", json={}, headers=counsellor_headers)
+    client.post(
+        f"/api/v1/conversations/{response['id']}/close", json={}, headers=counsellor_headers
+    )
     settings = client.app.state.settings
     purge_expired(session, settings, utcnow() + timedelta(days=settings.retention_days, minutes=1))
     assert client.get(f"/api/v1/conversations/{response['id']}", headers=headers).status_code == 404
@@ -93,7 +102,9 @@ def test_command_deletes_and_dry_run_only_counts(session, settings, monkeypatch,
 
 
 def test_the_service_runs_the_purge_by_itself(settings):
-    app = create_app(settings.model_copy(update={"background_jobs": True, "retention_interval_minutes": 0.01}))
+    app = create_app(
+        settings.model_copy(update={"background_jobs": True, "retention_interval_minutes": 0.01})
+    )
     with TestClient(app) as client:
         with app.state.session_factory() as session:
             old = closed_conversation(session, closed_days_ago=60)

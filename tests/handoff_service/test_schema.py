@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema the models describe, and the queue index serves the queue."""
+"""Migrations build exactly the schema the models describe; the queue index serves the queue."""
 
 from __future__ import annotations
 
@@ -15,8 +15,15 @@ def test_migrations_match_the_models(database_url):
     upgrade_database(engine)
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
-        indexes = {index["name"]: index for index in inspect(connection).get_indexes("conversations")}
-        assert indexes["ix_conversations_queue"]["column_names"] == ["status", "risk_rank", "queued_at", "id"]
+        indexes = {
+            index["name"]: index for index in inspect(connection).get_indexes("conversations")
+        }
+        assert indexes["ix_conversations_queue"]["column_names"] == [
+            "status",
+            "risk_rank",
+            "queued_at",
+            "id",
+        ]
     engine.dispose()
 
 

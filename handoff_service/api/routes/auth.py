@@ -23,11 +23,15 @@ TOO_MANY_LOGINS = "For mange loginforsøg på tjenesten lige nu. Vent et minut, 
 
 
 @router.post("/login", response_model=TokenOut)
-def login(body: LoginIn, session: SessionDep, settings: SettingsDep, limits: RateLimitsDep) -> TokenOut:
+def login(
+    body: LoginIn, session: SessionDep, settings: SettingsDep, limits: RateLimitsDep
+) -> TokenOut:
     # Per username: lock-out after MAX_FAILED_LOGINS. Per service: a ceiling on all attempts, so
     # guessing across many usernames is slowed down too (argon2 also costs CPU per attempt).
     if (wait := limits.logins.hit("service")) is not None:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_LOGINS, headers=retry_after_header(wait))
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_LOGINS, headers=retry_after_header(wait)
+        )
     now = utcnow()
     user = session.scalar(select(User).where(User.username == body.username))
     password_ok = verify_password(body.password, user.password_hash if user else None)
@@ -54,7 +58,9 @@ def login(body: LoginIn, session: SessionDep, settings: SettingsDep, limits: Rat
         minutes=settings.access_token_minutes,
         now=now,
     )
-    return TokenOut(access_token=token, role=user.role, expires_in=settings.access_token_minutes * 60)
+    return TokenOut(
+        access_token=token, role=user.role, expires_in=settings.access_token_minutes * 60
+    )
 
 
 @router.get("/me", response_model=UserOut)

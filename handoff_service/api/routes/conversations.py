@@ -42,24 +42,34 @@ logger = logging.getLogger(__name__)
 
 GREETING_TRIGGER = "/greet"
 KEEPALIVE_SECONDS = 15
-BUSY = "Der er rigtig mange, der skriver lige nu. Prøv igen om et øjeblik. Er du i fare, så ring 112."
+BUSY = (
+    "Der er rigtig mange, der skriver lige nu. Prøv igen om et øjeblik. Er du i fare, så ring 112."
+)
 
 
-def _store_bot_lines(session: Session, conversation: Conversation, lines: list[str]) -> list[MessageOut]:
+def _store_bot_lines(
+    session: Session, conversation: Conversation, lines: list[str]
+) -> list[MessageOut]:
     return [ops.message_out(ops.add_message(session, conversation, "bot", line)) for line in lines]
 
 
-@router.post("/conversations", status_code=status.HTTP_201_CREATED, response_model=ConversationCreated)
+@router.post(
+    "/conversations", status_code=status.HTTP_201_CREATED, response_model=ConversationCreated
+)
 def start_conversation(
     session: SessionDep, settings: SettingsDep, texts: TextsDep, limits: RateLimitsDep
 ) -> ConversationCreated:
     # A service-wide ceiling on new conversations, so a flood cannot fill the database.
     if (wait := limits.starts.hit("service")) is not None:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, BUSY, headers=retry_after_header(wait))
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, BUSY, headers=retry_after_header(wait)
+        )
     conversation, token = ops.create_conversation(session)
     session.commit()
     try:
-        lines = send_to_rasa(settings.rasa_url, conversation.id, GREETING_TRIGGER, settings.rasa_timeout_seconds)
+        lines = send_to_rasa(
+            settings.rasa_url, conversation.id, GREETING_TRIGGER, settings.rasa_timeout_seconds
+        )
     except RasaUnavailable:
         lines = []
     if not lines:
@@ -68,7 +78,9 @@ def start_conversation(
     greeting = _store_bot_lines(session, conversation, lines)
     session.commit()
     logger.info("conversation started")
-    return ConversationCreated(id=conversation.id, token=token, status=conversation.status, messages=greeting)
+    return ConversationCreated(
+        id=conversation.id, token=token, status=conversation.status, messages=greeting
+    )
 
 
 @router.post("/conversations/{conversation_id}/messages", response_model=TurnOut)
@@ -94,7 +106,9 @@ def write_message(
         replies = _store_bot_lines(session, conversation, texts["queued_by_young_person"])
     elif conversation.status in ("bot", "queued"):
         try:
-            lines = send_to_rasa(settings.rasa_url, conversation.id, body.text, settings.rasa_timeout_seconds)
+            lines = send_to_rasa(
+                settings.rasa_url, conversation.id, body.text, settings.rasa_timeout_seconds
+            )
         except RasaUnavailable:
             lines = None
         # The action server may have queued the conversation meanwhile, in its own transaction.
@@ -102,18 +116,27 @@ def write_message(
         conversation = session.get(Conversation, conversation.id)
         queue_before = (conversation.status, conversation.risk_rank)  # its changes are announced
         if lines is None:
-            reply_key = "critical_without_bot" if net and net.risk == "critical" else "fallback_rasa_down"
+            reply_key = (
+                "critical_without_bot" if net and net.risk == "critical" else "fallback_rasa_down"
+            )
             ops.hand_off(session, conversation, Triage(reason="bot_unavailable"), now)
             replies = _store_bot_lines(session, conversation, texts[reply_key])
         else:
             replies = _store_bot_lines(session, conversation, lines)
     if net is not None:
         # The lexicon is a second net beside the classifier: critical words always reach a human.
-        ops.hand_off(session, conversation, Triage(risk=net.risk, intents=[net.intent], reason="risk_lexicon"), now)
+        ops.hand_off(
+            session,
+            conversation,
+            Triage(risk=net.risk, intents=[net.intent], reason="risk_lexicon"),
+            now,
+        )
     session.commit()
     publish_messages(broker, conversation.id, replies)
     if reason := ops.queue_change(queue_before, conversation):
-        publish_queue_changed(broker, session, settings, now, reason=reason, conversation=conversation)
+        publish_queue_changed(
+            broker, session, settings, now, reason=reason, conversation=conversation
+        )
     return TurnOut(
         messages=replies,
         status=conversation.status,
@@ -133,13 +156,19 @@ def ask_for_counsellor(
     now = utcnow()
     replies: list[MessageOut] = []
     if conversation.status in ("bot", "closed"):
-        ops.hand_off(session, conversation, Triage(intents=["request_human"], reason="young_request"), now)
+        ops.hand_off(
+            session, conversation, Triage(intents=["request_human"], reason="young_request"), now
+        )
         replies = _store_bot_lines(session, conversation, texts["queued_by_young_person"])
         session.commit()
         publish_messages(broker, conversation.id, replies)
-        publish_queue_changed(broker, session, settings, now, reason="handoff", conversation=conversation)
+        publish_queue_changed(
+            broker, session, settings, now, reason="handoff", conversation=conversation
+        )
     return TurnOut(
-        messages=replies, status=conversation.status, queue=ops.queue_info(session, settings, conversation, now)
+        messages=replies,
+        status=conversation.status,
+        queue=ops.queue_info(session, settings, conversation, now),
     )
 
 
@@ -169,7 +198,11 @@ async def follow_conversation(
         "status": conversation.status,
         "risk": conversation.risk,
         "topic": conversation.topic,
-        "queue": (q.model_dump(mode="json") if (q := ops.queue_info(session, settings, conversation, utcnow())) else None),
+        "queue": (
+            q.model_dump(mode="json")
+            if (q := ops.queue_info(session, settings, conversation, utcnow()))
+            else None
+        ),
     }
     session.close()
     return StreamingResponse(
@@ -180,7 +213,11 @@ async def follow_conversation(
 
 
 async def sse_stream(
-    request: Request, broker: EventBroker, channel: str, snapshot: dict | None, snapshot_event: str = "status"
+    request: Request,
+    broker: EventBroker,
+    channel: str,
+    snapshot: dict | None,
+    snapshot_event: str = "status",
 ):
     # Subscribed before the snapshot is sent, so a client that has read it misses no change.
     async with broker.subscribe(channel) as events:

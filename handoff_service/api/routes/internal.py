@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from handoff_service import conversations as ops
-from handoff_service.api.deps import BrokerDep, InternalDep, SessionDep, SettingsDep, find_conversation
+from handoff_service.api.deps import (
+    BrokerDep,
+    InternalDep,
+    SessionDep,
+    SettingsDep,
+    find_conversation,
+)
 from handoff_service.db import utcnow
 from handoff_service.models import Conversation
 from handoff_service.notify import publish_queue_changed, publish_status
@@ -22,7 +28,9 @@ def _conversation(session, conversation_id: str) -> Conversation:
 
 
 @router.get("/service-status", response_model=ServiceStatus)
-def internal_service_status(_: InternalDep, session: SessionDep, settings: SettingsDep) -> ServiceStatus:
+def internal_service_status(
+    _: InternalDep, session: SessionDep, settings: SettingsDep
+) -> ServiceStatus:
     return ops.service_status(session, settings)
 
 
@@ -41,9 +49,13 @@ def handoff(
     ops.hand_off(session, conversation, triage, now)
     session.commit()
     if reason := ops.queue_change(before, conversation):
-        publish_queue_changed(broker, session, settings, now, reason=reason, conversation=conversation)
+        publish_queue_changed(
+            broker, session, settings, now, reason=reason, conversation=conversation
+        )
     return TurnOut(
-        messages=[], status=conversation.status, queue=ops.queue_info(session, settings, conversation, now)
+        messages=[],
+        status=conversation.status,
+        queue=ops.queue_info(session, settings, conversation, now),
     )
 
 
@@ -62,17 +74,25 @@ def update_triage(
     ops.merge_triage(conversation, triage)
     session.commit()
     if reason := ops.queue_change(before, conversation):
-        publish_queue_changed(broker, session, settings, now, reason=reason, conversation=conversation)
+        publish_queue_changed(
+            broker, session, settings, now, reason=reason, conversation=conversation
+        )
     elif conversation.status != "queued":
         publish_status(broker, conversation, None)
     return TurnOut(
-        messages=[], status=conversation.status, queue=ops.queue_info(session, settings, conversation, now)
+        messages=[],
+        status=conversation.status,
+        queue=ops.queue_info(session, settings, conversation, now),
     )
 
 
 @router.get("/conversations/{conversation_id}/queue", response_model=TurnOut)
-def queue_state(conversation_id: str, _: InternalDep, session: SessionDep, settings: SettingsDep) -> TurnOut:
+def queue_state(
+    conversation_id: str, _: InternalDep, session: SessionDep, settings: SettingsDep
+) -> TurnOut:
     conversation = _conversation(session, conversation_id)
     return TurnOut(
-        messages=[], status=conversation.status, queue=ops.queue_info(session, settings, conversation, utcnow())
+        messages=[],
+        status=conversation.status,
+        queue=ops.queue_info(session, settings, conversation, utcnow()),
     )

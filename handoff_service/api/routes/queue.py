@@ -38,7 +38,9 @@ from handoff_service.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["counsellor"])
 
 
-def counsellor_view(conversation: Conversation, texts: dict, guidance: dict) -> CounsellorConversationOut:
+def counsellor_view(
+    conversation: Conversation, texts: dict, guidance: dict
+) -> CounsellorConversationOut:
     return CounsellorConversationOut(
         id=conversation.id,
         status=conversation.status,
@@ -104,10 +106,16 @@ def claim_next(
 
 @router.get("/queue/events")
 async def follow_queue(
-    request: Request, user: CounsellorDep, broker: BrokerDep, session: SessionDep, settings: SettingsDep
+    request: Request,
+    user: CounsellorDep,
+    broker: BrokerDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ):
     """The dashboard's live feed: first the waiting count, then one `queue` event per change."""
-    snapshot = dashboard_event("connected", None, ops.queue_context(session, settings, utcnow()).waiting_count)
+    snapshot = dashboard_event(
+        "connected", None, ops.queue_context(session, settings, utcnow()).waiting_count
+    )
     session.close()
     return StreamingResponse(
         sse_stream(request, broker, DASHBOARD, snapshot, snapshot_event="queue"),
@@ -131,12 +139,20 @@ def open_conversation(
 
 @router.get("/counsellor/conversations/{conversation_id}/events")
 async def follow_conversation_as_counsellor(
-    request: Request, conversation: CounsellorConversationDep, user: CounsellorDep, broker: BrokerDep,
+    request: Request,
+    conversation: CounsellorConversationDep,
+    user: CounsellorDep,
+    broker: BrokerDep,
     session: SessionDep,
 ):
     ops.audit(session, user, conversation.id, "follow")
     session.commit()
-    snapshot = {"status": conversation.status, "risk": conversation.risk, "topic": conversation.topic, "queue": None}
+    snapshot = {
+        "status": conversation.status,
+        "risk": conversation.risk,
+        "topic": conversation.topic,
+        "queue": None,
+    }
     session.close()
     return StreamingResponse(
         sse_stream(request, broker, conversation_channel(conversation.id), snapshot),
@@ -156,14 +172,18 @@ def reply(
 ) -> MessageOut:
     now = utcnow()
     message = ops.message_out(ops.add_message(session, conversation, "counsellor", body.text))
-    ops.audit(session, user, conversation.id, "reply_for_later" if body.leave_for_later else "reply")
+    ops.audit(
+        session, user, conversation.id, "reply_for_later" if body.leave_for_later else "reply"
+    )
     if body.leave_for_later:
         # A letter: it waits in the conversation until the young person comes back with the token.
         ops.close(session, conversation, user, "answered_letterbox", now)
     session.commit()
     publish_messages(broker, conversation.id, [message])
     if body.leave_for_later:
-        publish_queue_changed(broker, session, settings, now, reason="close", conversation=conversation)
+        publish_queue_changed(
+            broker, session, settings, now, reason="close", conversation=conversation
+        )
     return message
 
 
@@ -179,7 +199,9 @@ def release(
 ) -> CounsellorConversationOut:
     ops.release(session, conversation, user)
     session.commit()
-    publish_queue_changed(broker, session, settings, utcnow(), reason="release", conversation=conversation)
+    publish_queue_changed(
+        broker, session, settings, utcnow(), reason="release", conversation=conversation
+    )
     return counsellor_view(conversation, texts, guidance)
 
 
@@ -202,7 +224,9 @@ def close(
     return counsellor_view(conversation, texts, guidance)
 
 
-@router.post("/conversations/{conversation_id}/anonymity-broken", response_model=CounsellorConversationOut)
+@router.post(
+    "/conversations/{conversation_id}/anonymity-broken", response_model=CounsellorConversationOut
+)
 def mark_anonymity_broken(
     conversation: OwnedConversationDep,
     session: SessionDep,

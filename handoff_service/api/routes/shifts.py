@@ -1,4 +1,4 @@
-"""The shift calendar: everyone on staff reads it, admins edit weekly shifts, closed dates and extras."""
+"""The shift calendar: all staff read it; admins edit weekly shifts, closed dates and extras."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
 from handoff_service import shift_calendar as calendar
-from handoff_service.api.deps import AdminDep, BrokerDep, CurrentUserDep, RowId, SessionDep, SettingsDep
+from handoff_service.api.deps import (
+    AdminDep,
+    BrokerDep,
+    CurrentUserDep,
+    RowId,
+    SessionDep,
+    SettingsDep,
+)
 from handoff_service.config import Settings
 from handoff_service.conversations import audit, service_status
 from handoff_service.db import utcnow
@@ -33,7 +40,9 @@ def _today(settings: Settings) -> date:
     return utcnow().astimezone(ZoneInfo(settings.timezone)).date()
 
 
-def _calendar_changed(session: Session, settings: Settings, broker: EventBroker, user: User) -> None:
+def _calendar_changed(
+    session: Session, settings: Settings, broker: EventBroker, user: User
+) -> None:
     """Commit, audit, and give every waiting young person the new expected wait at once."""
     audit(session, user, None, "shifts_changed")
     session.commit()
@@ -52,10 +61,15 @@ def read_calendar(
     return ShiftCalendarOut(
         timezone=settings.timezone,
         weekly=[calendar.weekly_out(s) for s in calendar.list_weekly(session)],
-        exceptions=[calendar.exception_out(e) for e in calendar.list_exceptions(session, _today(settings))],
+        exceptions=[
+            calendar.exception_out(e) for e in calendar.list_exceptions(session, _today(settings))
+        ],
         upcoming=[
             ShiftWindowOut(
-                starts_at=w.starts_at, ends_at=w.ends_at, counsellors=w.counsellors, text=danish_window(w, now, tz)
+                starts_at=w.starts_at,
+                ends_at=w.ends_at,
+                counsellors=w.counsellors,
+                text=danish_window(w, now, tz),
             )
             for w in calendar.upcoming_windows(session, now, tz, days)
         ],
@@ -65,7 +79,11 @@ def read_calendar(
 
 @router.post("/weekly", response_model=WeeklyShiftOut, status_code=status.HTTP_201_CREATED)
 def add_weekly_shift(
-    body: WeeklyShiftIn, session: SessionDep, settings: SettingsDep, broker: BrokerDep, admin: AdminDep
+    body: WeeklyShiftIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    admin: AdminDep,
 ) -> WeeklyShiftOut:
     shift = calendar.create_weekly(session, body)
     _calendar_changed(session, settings, broker, admin)
@@ -96,7 +114,11 @@ def remove_weekly_shift(
 
 @router.post("/exceptions", response_model=ShiftExceptionOut, status_code=status.HTTP_201_CREATED)
 def add_exception(
-    body: ShiftExceptionIn, session: SessionDep, settings: SettingsDep, broker: BrokerDep, admin: AdminDep
+    body: ShiftExceptionIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    admin: AdminDep,
 ) -> ShiftExceptionOut:
     """A closed date (holiday: no shifts start that date) or an extra shift on one date."""
     exception = calendar.create_exception(session, body, _today(settings))
@@ -120,7 +142,11 @@ def change_exception(
 
 @router.delete("/exceptions/{exception_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_exception(
-    exception_id: RowId, session: SessionDep, settings: SettingsDep, broker: BrokerDep, admin: AdminDep
+    exception_id: RowId,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    admin: AdminDep,
 ) -> None:
     calendar.delete_exception(session, exception_id)
     _calendar_changed(session, settings, broker, admin)

@@ -40,7 +40,9 @@ def change_staff(
     session.commit()
     now = utcnow()
     for conversation in released:
-        publish_queue_changed(broker, session, settings, now, reason="release", conversation=conversation)
+        publish_queue_changed(
+            broker, session, settings, now, reason="release", conversation=conversation
+        )
     return staff.staff_out(user, now)
 
 

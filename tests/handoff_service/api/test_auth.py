@@ -51,8 +51,10 @@ def test_production_refuses_the_placeholder_secret_and_demo_password():
     with pytest.raises(ValidationError, match="demo"):
         Settings(environment="production", secret_key="s" * 40, internal_api_token="t" * 40)
     Settings(
-        environment="production", secret_key="s" * 40, internal_api_token="t" * 40,
-        demo_counsellor_password="a-long-random-password",
+        environment="production",
+        secret_key="s" * 40,
+        internal_api_token="t" * 40,
+        demo_counsellor_password="a-long-random-password",  # noqa: S106 - test data
     )
 
 

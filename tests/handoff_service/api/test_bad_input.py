@@ -7,7 +7,14 @@ from fastapi.testclient import TestClient
 
 from tests.handoff_service.conftest import start
 
-ODD_IDS = ["%00", "a%00b", "x" * 300, "00000000-0000-0000-0000-00000000000%00", "..%2F..%2Fetc", "%F0%9F%98%80"]
+ODD_IDS = [
+    "%00",
+    "a%00b",
+    "x" * 300,
+    "00000000-0000-0000-0000-00000000000%00",
+    "..%2F..%2Fetc",
+    "%F0%9F%98%80",
+]
 ODD_BODIES = [
     {"content": b"\x00\xff\xfe", "headers": {"Content-Type": "application/json"}},
     {"json": None},
@@ -15,7 +22,10 @@ ODD_BODIES = [
     {"json": {"text": None}},
     {"json": {"text": ["hej"]}},
     {"json": {"text": "\u0000\u0000"}},
-    {"content": b'{"text": "hej \\ud800 med dig", "username": "\\udfff"}', "headers": {"Content-Type": "application/json"}},
+    {
+        "content": b'{"text": "hej \\ud800 med dig", "username": "\\udfff"}',
+        "headers": {"Content-Type": "application/json"},
+    },
     {"json": {"username": "\u0000demo", "password": "\u0000"}},
     {"json": {"username": "a" * 65, "password": "x"}},
     {"json": {"weekday": "mandag", "starts_at": "25:00", "ends_at": None}},
@@ -52,7 +62,10 @@ def routes(conversation_id: str) -> list[tuple[str, str]]:
 
 
 def assert_reasoned_4xx(response, where) -> None:
-    assert 400 <= response.status_code < 500 or response.status_code in (200, 201, 204), (where, response.status_code)
+    assert 400 <= response.status_code < 500 or response.status_code in (200, 201, 204), (
+        where,
+        response.status_code,
+    )
     if response.status_code >= 400:
         detail = response.json()["detail"]
         assert isinstance(detail, str) and detail, where
@@ -61,10 +74,14 @@ def assert_reasoned_4xx(response, where) -> None:
 def test_odd_bodies_on_every_route(client: TestClient, everyone, internal_headers):
     conversation_id, young, counsellor, admin = everyone
     for method, url in routes(conversation_id):
-        headers = {**young, **internal_headers} if "internal" in url or "/messages" in url else admin
+        headers = (
+            {**young, **internal_headers} if "internal" in url or "/messages" in url else admin
+        )
         for body in ODD_BODIES:
             kwargs = {k: v for k, v in body.items() if k != "headers"}
-            response = client.request(method, url, headers={**headers, **body.get("headers", {})}, **kwargs)
+            response = client.request(
+                method, url, headers={**headers, **body.get("headers", {})}, **kwargs
+            )
             assert_reasoned_4xx(response, (method, url, body))
 
 
@@ -77,7 +94,9 @@ def test_odd_ids_in_paths(client: TestClient, everyone, internal_headers):
             assert_reasoned_4xx(response, (method, url))
         for url in (f"/api/v1/conversations/{odd}", f"/api/v1/conversations/{odd}/events"):
             assert_reasoned_4xx(client.get(url, headers=young), url)
-        assert_reasoned_4xx(client.get(f"/api/v1/audit?conversation_id={odd}", headers=admin), "audit")
+        assert_reasoned_4xx(
+            client.get(f"/api/v1/audit?conversation_id={odd}", headers=admin), "audit"
+        )
 
 
 def test_triage_from_the_bot_is_cleaned_not_refused(client: TestClient, internal_headers):

@@ -20,7 +20,9 @@ def test_start_returns_token_and_a_danish_greeting_even_without_the_bot(client: 
 def test_rasa_down_message_is_stored_answered_with_112_and_queued(client: TestClient):
     conversation_id, headers, _ = start(client)
     response = client.post(
-        f"/api/v1/conversations/{conversation_id}/messages", json={"text": "min far er stiv igen"}, headers=headers
+        f"/api/v1/conversations/{conversation_id}/messages",
+        json={"text": "min far er stiv igen"},
+        headers=headers,
     )
     assert response.status_code == 200, response.text
     turn = response.json()
@@ -29,12 +31,18 @@ def test_rasa_down_message_is_stored_answered_with_112_and_queued(client: TestCl
     assert turn["status"] == "queued"
     assert turn["queue"]["position"] == 1
     transcript = client.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()
-    assert [m["text"] for m in transcript["messages"] if m["sender"] == "young"] == ["min far er stiv igen"]
+    assert [m["text"] for m in transcript["messages"] if m["sender"] == "young"] == [
+        "min far er stiv igen"
+    ]
 
 
 def test_crisis_words_reach_the_front_of_the_queue_without_the_bot(client: TestClient):
     first_id, first_headers, _ = start(client)
-    client.post(f"/api/v1/conversations/{first_id}/messages", json={"text": "hjælp til lektier"}, headers=first_headers)
+    client.post(
+        f"/api/v1/conversations/{first_id}/messages",
+        json={"text": "hjælp til lektier"},
+        headers=first_headers,
+    )
     crisis_id, crisis_headers, _ = start(client)
     turn = client.post(
         f"/api/v1/conversations/{crisis_id}/messages",
@@ -55,7 +63,11 @@ def test_bad_input_gets_a_short_reason_and_stores_nothing(client: TestClient):
         ({"json": {"text": ""}}, 422, "tom"),
         ({"json": {"text": "   \n\t "}}, 422, "tom"),
         ({"json": {"text": "a" * 2001}}, 422, "for lang"),
-        ({"content": b"{not json", "headers": {**headers, "Content-Type": "application/json"}}, 422, "JSON"),
+        (
+            {"content": b"{not json", "headers": {**headers, "Content-Type": "application/json"}},
+            422,
+            "JSON",
+        ),
         ({"json": {"tekst": "hej"}}, 422, "mangler"),
         ({"json": ["hej"]}, 422, ""),
     ]
@@ -64,14 +76,18 @@ def test_bad_input_gets_a_short_reason_and_stores_nothing(client: TestClient):
         response = client.post(url, **kwargs)
         assert response.status_code == status, (kwargs, response.text)
         assert reason in response.json()["detail"]
-    messages = client.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()["messages"]
+    messages = client.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()[
+        "messages"
+    ]
     assert not [m for m in messages if m["sender"] == "young"]
 
 
 def test_exactly_2000_characters_is_accepted(client: TestClient):
     conversation_id, headers, _ = start(client)
     response = client.post(
-        f"/api/v1/conversations/{conversation_id}/messages", json={"text": "ø" * 2000}, headers=headers
+        f"/api/v1/conversations/{conversation_id}/messages",
+        json={"text": "ø" * 2000},
+        headers=headers,
     )
     assert response.status_code == 200
 
@@ -88,9 +104,12 @@ def test_oversized_body_is_refused_before_parsing(client: TestClient):
 
 def test_wrong_token_and_unknown_id_answer_the_same(client: TestClient):
     conversation_id, _headers, _ = start(client)
-    wrong = client.get(f"/api/v1/conversations/{conversation_id}", headers={"Authorization": "Bearer forkert"})
+    wrong = client.get(
+        f"/api/v1/conversations/{conversation_id}", headers={"Authorization": "Bearer forkert"}
+    )
     unknown = client.get(
-        "/api/v1/conversations/00000000-0000-0000-0000-000000000000", headers={"Authorization": "Bearer forkert"}
+        "/api/v1/conversations/00000000-0000-0000-0000-000000000000",
+        headers={"Authorization": "Bearer forkert"},
     )
     assert wrong.status_code == unknown.status_code == 404
     assert wrong.json() == unknown.json()
@@ -105,14 +124,24 @@ def test_control_characters_are_removed_and_unicode_normalised(client: TestClien
         json={"text": "hej\u0000 med\u200b dig a\u030a"},
         headers=headers,
     )
-    young = [m for m in client.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()["messages"] if m["sender"] == "young"]
+    young = [
+        m
+        for m in client.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()[
+            "messages"
+        ]
+        if m["sender"] == "young"
+    ]
     assert young[0]["text"] == "hej med dig å"
 
 
 def test_restart_loses_nothing(settings):
     with TestClient(create_app(settings)) as first:
         conversation_id, headers, _ = start(first)
-        first.post(f"/api/v1/conversations/{conversation_id}/messages", json={"text": "er der nogen?"}, headers=headers)
+        first.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            json={"text": "er der nogen?"},
+            headers=headers,
+        )
         before = first.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()
     with TestClient(create_app(settings)) as second:
         after = second.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()

@@ -44,12 +44,19 @@ def listen(client: TestClient, url: str, headers: dict[str, str]) -> Iterator[Ev
         yield EventStream(response.iter_lines())
 
 
-def test_dashboard_is_told_of_a_critical_handoff_at_once(client: TestClient, counsellor_headers, internal_headers):
+def test_dashboard_is_told_of_a_critical_handoff_at_once(
+    client: TestClient, counsellor_headers, internal_headers
+):
     conversation_id, _headers, _ = start(client)
     with listen(client, "/api/v1/queue/events", counsellor_headers) as dashboard:
         assert dashboard.next_of("queue") == {
-            "reason": "connected", "conversation_id": None, "status": None, "risk": None,
-            "critical": False, "topic": None, "waiting_count": 0,
+            "reason": "connected",
+            "conversation_id": None,
+            "status": None,
+            "risk": None,
+            "critical": False,
+            "topic": None,
+            "waiting_count": 0,
         }
         client.post(
             f"/internal/v1/conversations/{conversation_id}/handoff",
@@ -71,7 +78,9 @@ def test_dashboard_hears_of_an_ordinary_handoff_unmarked(client: TestClient, cou
     assert (event["reason"], event["critical"], event["risk"]) == ("handoff", False, "normal")
 
 
-def test_waiting_young_person_is_pushed_a_new_place_on_claim(client: TestClient, session, counsellor_headers):
+def test_waiting_young_person_is_pushed_a_new_place_on_claim(
+    client: TestClient, session, counsellor_headers
+):
     make_queued_conversation(session, queued_at=minutes_ago(30))
     conversation_id, headers, _ = start(client)
     client.post(f"/api/v1/conversations/{conversation_id}/handoff", headers=headers)
@@ -84,7 +93,9 @@ def test_waiting_young_person_is_pushed_a_new_place_on_claim(client: TestClient,
     assert pushed["queue"]["waiting_count"] == 1
 
 
-def test_raised_risk_of_another_moves_the_young_person_back(client: TestClient, session, internal_headers):
+def test_raised_risk_of_another_moves_the_young_person_back(
+    client: TestClient, session, internal_headers
+):
     conversation_id, headers, _ = start(client)
     client.post(f"/api/v1/conversations/{conversation_id}/handoff", headers=headers)
     later_id, later_headers, _ = start(client)
@@ -111,7 +122,11 @@ def test_release_and_close_push_new_places(client: TestClient, session, counsell
         assert stream.next_of("queue")["queue"]["position"] == 2
         client.post("/api/v1/queue/claim", headers=counsellor_headers)
         assert stream.next_of("queue")["queue"]["position"] == 1
-        client.post(f"/api/v1/conversations/{first.id}/close", json={"outcome": "talked"}, headers=counsellor_headers)
+        client.post(
+            f"/api/v1/conversations/{first.id}/close",
+            json={"outcome": "talked"},
+            headers=counsellor_headers,
+        )
         assert stream.next_of("queue")["queue"]["position"] == 1  # new handling time, same place
 
 
@@ -123,7 +138,8 @@ def test_young_person_sees_the_counsellor_arrive_and_answer(client: TestClient, 
         client.post("/api/v1/queue/claim", headers=counsellor_headers)
         assert stream.next_of("status")["status"] == "active"
         client.post(
-            f"/api/v1/conversations/{conversation_id}/reply", json={"text": "Hej, jeg er her nu."},
+            f"/api/v1/conversations/{conversation_id}/reply",
+            json={"text": "Hej, jeg er her nu."},
             headers=counsellor_headers,
         )
         message = stream.next_of("message")
@@ -132,6 +148,8 @@ def test_young_person_sees_the_counsellor_arrive_and_answer(client: TestClient, 
 
 def test_events_need_the_right_token(client: TestClient):
     conversation_id, _headers, _ = start(client)
-    response = client.get(f"/api/v1/conversations/{conversation_id}/events", headers={"Authorization": "Bearer x"})
+    response = client.get(
+        f"/api/v1/conversations/{conversation_id}/events", headers={"Authorization": "Bearer x"}
+    )
     assert response.status_code == 404
     assert client.get("/api/v1/queue/events").status_code == 401

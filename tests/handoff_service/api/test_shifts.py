@@ -18,10 +18,15 @@ def local_now() -> datetime:
 
 def clear_weekly(client: TestClient, admin_headers) -> None:
     for shift in client.get("/api/v1/shifts", headers=admin_headers).json()["weekly"]:
-        assert client.delete(f"/api/v1/shifts/weekly/{shift['id']}", headers=admin_headers).status_code == 204
+        assert (
+            client.delete(f"/api/v1/shifts/weekly/{shift['id']}", headers=admin_headers).status_code
+            == 204
+        )
 
 
-def test_development_seed_has_evening_shifts_monday_to_thursday(client: TestClient, counsellor_headers):
+def test_development_seed_has_evening_shifts_monday_to_thursday(
+    client: TestClient, counsellor_headers
+):
     calendar = client.get("/api/v1/shifts", headers=counsellor_headers).json()
     assert calendar["timezone"] == "Europe/Copenhagen"
     assert [(s["weekday_name"], s["starts_at"], s["ends_at"]) for s in calendar["weekly"]] == [
@@ -46,13 +51,25 @@ def test_admin_adds_changes_and_removes_a_weekly_shift(client: TestClient, admin
         headers=admin_headers,
     )
     assert changed.json()["counsellors"] == 3
-    sundays = [s for s in client.get("/api/v1/shifts", headers=admin_headers).json()["weekly"] if s["weekday"] == 6]
+    sundays = [
+        s
+        for s in client.get("/api/v1/shifts", headers=admin_headers).json()["weekly"]
+        if s["weekday"] == 6
+    ]
     assert [(s["ends_at"], s["counsellors"]) for s in sundays] == [("23:00:00", 3)]
-    assert client.delete(f"/api/v1/shifts/weekly/{shift['id']}", headers=admin_headers).status_code == 204
-    assert client.delete(f"/api/v1/shifts/weekly/{shift['id']}", headers=admin_headers).status_code == 404
+    assert (
+        client.delete(f"/api/v1/shifts/weekly/{shift['id']}", headers=admin_headers).status_code
+        == 204
+    )
+    assert (
+        client.delete(f"/api/v1/shifts/weekly/{shift['id']}", headers=admin_headers).status_code
+        == 404
+    )
 
 
-def test_counsellors_and_trainers_read_but_cannot_edit(client: TestClient, counsellor_headers, trainer_headers):
+def test_counsellors_and_trainers_read_but_cannot_edit(
+    client: TestClient, counsellor_headers, trainer_headers
+):
     body = {"weekday": 4, "starts_at": "17:00", "ends_at": "21:00"}
     for headers in (counsellor_headers, trainer_headers):
         assert client.get("/api/v1/shifts", headers=headers).status_code == 200
@@ -79,17 +96,23 @@ def test_bad_shifts_are_refused_with_a_danish_reason(client: TestClient, admin_h
 
 def test_a_shift_over_midnight_is_accepted(client: TestClient, admin_headers):
     response = client.post(
-        "/api/v1/shifts/weekly", json={"weekday": 4, "starts_at": "22:00", "ends_at": "02:00"}, headers=admin_headers
+        "/api/v1/shifts/weekly",
+        json={"weekday": 4, "starts_at": "22:00", "ends_at": "02:00"},
+        headers=admin_headers,
     )
     assert response.status_code == 201, response.text
 
 
-def test_closing_today_closes_the_service_and_tells_the_bot(client: TestClient, admin_headers, internal_headers):
+def test_closing_today_closes_the_service_and_tells_the_bot(
+    client: TestClient, admin_headers, internal_headers
+):
     clear_weekly(client, admin_headers)
     now = local_now()
     starts = (now - timedelta(hours=1)).replace(second=0, microsecond=0)
     ends = now + timedelta(hours=2)
-    if ends.date() != now.date() or starts.date() != now.date():  # near midnight: use a plain window
+    if (
+        ends.date() != now.date() or starts.date() != now.date()
+    ):  # near midnight: use a plain window
         starts, ends = now.replace(hour=0, minute=1), now.replace(hour=23, minute=59)
     extra = client.post(
         "/api/v1/shifts/exceptions",
@@ -124,7 +147,9 @@ def test_closed_date_skips_that_days_weekly_shift(client: TestClient, admin_head
     today = local_now().date()
     next_monday = today + timedelta(days=(7 - today.weekday()) or 7)
     response = client.post(
-        "/api/v1/shifts/exceptions", json={"on_date": next_monday.isoformat(), "kind": "closed"}, headers=admin_headers
+        "/api/v1/shifts/exceptions",
+        json={"on_date": next_monday.isoformat(), "kind": "closed"},
+        headers=admin_headers,
     )
     assert response.status_code == 201
     upcoming = client.get("/api/v1/shifts?days=21", headers=admin_headers).json()["upcoming"]
@@ -132,21 +157,35 @@ def test_closed_date_skips_that_days_weekly_shift(client: TestClient, admin_head
     assert next_monday not in starts
     assert next_monday + timedelta(days=1) in starts
     again = client.post(
-        "/api/v1/shifts/exceptions", json={"on_date": next_monday.isoformat(), "kind": "closed"}, headers=admin_headers
+        "/api/v1/shifts/exceptions",
+        json={"on_date": next_monday.isoformat(), "kind": "closed"},
+        headers=admin_headers,
     )
     assert again.status_code == 409
 
 
-def test_exception_dates_must_be_today_or_later_and_extras_need_times(client: TestClient, admin_headers):
+def test_exception_dates_must_be_today_or_later_and_extras_need_times(
+    client: TestClient, admin_headers
+):
     yesterday = (local_now().date() - timedelta(days=1)).isoformat()
-    past = client.post("/api/v1/shifts/exceptions", json={"on_date": yesterday, "kind": "closed"}, headers=admin_headers)
+    past = client.post(
+        "/api/v1/shifts/exceptions",
+        json={"on_date": yesterday, "kind": "closed"},
+        headers=admin_headers,
+    )
     assert past.status_code == 422 and "passeret" in past.json()["detail"]
     far = (local_now().date() + timedelta(days=900)).isoformat()
-    assert client.post(
-        "/api/v1/shifts/exceptions", json={"on_date": far, "kind": "closed"}, headers=admin_headers
-    ).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/shifts/exceptions",
+            json={"on_date": far, "kind": "closed"},
+            headers=admin_headers,
+        ).status_code
+        == 422
+    )
     no_times = client.post(
-        "/api/v1/shifts/exceptions", json={"on_date": local_now().date().isoformat(), "kind": "extra"},
+        "/api/v1/shifts/exceptions",
+        json={"on_date": local_now().date().isoformat(), "kind": "extra"},
         headers=admin_headers,
     )
     assert no_times.status_code == 422 and "start- og sluttidspunkt" in no_times.json()["detail"]
@@ -158,15 +197,27 @@ def test_exception_dates_must_be_today_or_later_and_extras_need_times(client: Te
     assert long_note.status_code == 422 and "200" in long_note.json()["detail"]
 
 
-def test_calendar_changes_give_the_waiting_young_person_a_new_expected_wait(client: TestClient, admin_headers):
+def test_calendar_changes_give_the_waiting_young_person_a_new_expected_wait(
+    client: TestClient, admin_headers
+):
     conversation_id, headers, _ = start(client)
     client.post(f"/api/v1/conversations/{conversation_id}/handoff", headers=headers)
     clear_weekly(client, admin_headers)
-    assert client.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()["queue"]["eta_minutes"] is None
+    assert (
+        client.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()["queue"][
+            "eta_minutes"
+        ]
+        is None
+    )
     tomorrow = local_now().date() + timedelta(days=1)
     client.post(
         "/api/v1/shifts/exceptions",
-        json={"on_date": tomorrow.isoformat(), "kind": "extra", "starts_at": "17:00", "ends_at": "21:00"},
+        json={
+            "on_date": tomorrow.isoformat(),
+            "kind": "extra",
+            "starts_at": "17:00",
+            "ends_at": "21:00",
+        },
         headers=admin_headers,
     )
     queue = client.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()["queue"]
@@ -176,7 +227,9 @@ def test_calendar_changes_give_the_waiting_young_person_a_new_expected_wait(clie
 
 def test_unknown_ids_and_oversized_ids_are_404_or_422_never_500(client: TestClient, admin_headers):
     body = {"weekday": 1, "starts_at": "10:00", "ends_at": "12:00"}
-    assert client.put("/api/v1/shifts/weekly/999", json=body, headers=admin_headers).status_code == 404
+    assert (
+        client.put("/api/v1/shifts/weekly/999", json=body, headers=admin_headers).status_code == 404
+    )
     huge = client.put(f"/api/v1/shifts/weekly/{2**40}", json=body, headers=admin_headers)
     assert huge.status_code == 422 and "for stor" in huge.json()["detail"]
     assert client.delete("/api/v1/shifts/exceptions/abc", headers=admin_headers).status_code == 422

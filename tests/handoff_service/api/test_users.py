@@ -12,11 +12,15 @@ NEW_PASSWORD = "et-langt-kodeord-2026"  # noqa: S105 - test data
 
 def create(client: TestClient, admin_headers, username: str = "sara", role: str = "counsellor"):
     return client.post(
-        "/api/v1/users", json={"username": username, "password": NEW_PASSWORD, "role": role}, headers=admin_headers
+        "/api/v1/users",
+        json={"username": username, "password": NEW_PASSWORD, "role": role},
+        headers=admin_headers,
     )
 
 
-def test_admin_creates_a_counsellor_who_can_log_in_and_claim(client: TestClient, session, admin_headers):
+def test_admin_creates_a_counsellor_who_can_log_in_and_claim(
+    client: TestClient, session, admin_headers
+):
     created = create(client, admin_headers, username=" Sara.H ")
     assert created.status_code == 201, created.text
     assert created.json()["username"] == "sara.h" and created.json()["is_active"] is True
@@ -28,7 +32,9 @@ def test_admin_creates_a_counsellor_who_can_log_in_and_claim(client: TestClient,
     assert "password_hash" not in listed["sara.h"]
 
 
-def test_disabling_ends_the_session_at_once_and_frees_held_conversations(client: TestClient, session, admin_headers):
+def test_disabling_ends_the_session_at_once_and_frees_held_conversations(
+    client: TestClient, session, admin_headers
+):
     user_id = create(client, admin_headers).json()["id"]
     headers = login_headers(client, "sara", NEW_PASSWORD)
     held = make_queued_conversation(session)
@@ -36,9 +42,16 @@ def test_disabling_ends_the_session_at_once_and_frees_held_conversations(client:
     disabled = client.post(f"/api/v1/users/{user_id}/disable", headers=admin_headers)
     assert disabled.status_code == 200 and disabled.json()["is_active"] is False
     assert client.get("/api/v1/queue", headers=headers).status_code == 401
-    assert client.post("/api/v1/auth/login", json={"username": "sara", "password": NEW_PASSWORD}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"username": "sara", "password": NEW_PASSWORD}
+        ).status_code
+        == 401
+    )
     queue = client.get("/api/v1/queue", headers=admin_headers).json()
-    assert [item["id"] for item in queue] == [held.id], "the young person is back in the queue, not stranded"
+    assert [item["id"] for item in queue] == [held.id], (
+        "the young person is back in the queue, not stranded"
+    )
     client.post(f"/api/v1/users/{user_id}/enable", headers=admin_headers)
     assert login_headers(client, "sara", NEW_PASSWORD)
 
@@ -46,12 +59,16 @@ def test_disabling_ends_the_session_at_once_and_frees_held_conversations(client:
 def test_role_or_password_change_also_ends_old_tokens(client: TestClient, admin_headers):
     user_id = create(client, admin_headers).json()["id"]
     headers = login_headers(client, "sara", NEW_PASSWORD)
-    changed = client.patch(f"/api/v1/users/{user_id}", json={"role": "trainer"}, headers=admin_headers)
+    changed = client.patch(
+        f"/api/v1/users/{user_id}", json={"role": "trainer"}, headers=admin_headers
+    )
     assert changed.json()["role"] == "trainer"
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
     trainer = login_headers(client, "sara", NEW_PASSWORD)
     assert client.post("/api/v1/queue/claim", headers=trainer).status_code == 403
-    client.patch(f"/api/v1/users/{user_id}", json={"password": "et-helt-nyt-kodeord"}, headers=admin_headers)
+    client.patch(
+        f"/api/v1/users/{user_id}", json={"password": "et-helt-nyt-kodeord"}, headers=admin_headers
+    )
     assert client.get("/api/v1/auth/me", headers=trainer).status_code == 401
     assert login_headers(client, "sara", "et-helt-nyt-kodeord")
 
@@ -60,7 +77,12 @@ def test_admin_can_unlock_a_locked_account(client: TestClient, admin_headers):
     user_id = create(client, admin_headers).json()["id"]
     for _ in range(5):
         client.post("/api/v1/auth/login", json={"username": "sara", "password": "forkert"})
-    assert client.post("/api/v1/auth/login", json={"username": "sara", "password": NEW_PASSWORD}).status_code == 429
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"username": "sara", "password": NEW_PASSWORD}
+        ).status_code
+        == 429
+    )
     users = {u["username"]: u for u in client.get("/api/v1/users", headers=admin_headers).json()}
     assert users["sara"]["locked"] is True
     client.patch(f"/api/v1/users/{user_id}", json={"unlock": True}, headers=admin_headers)
@@ -74,7 +96,10 @@ def test_bad_new_users_are_refused_with_a_reason(client: TestClient, admin_heade
     cases = [
         ({"username": "ok-navn", "password": "kort", "role": "counsellor"}, "mindst 12"),
         ({"username": "x", "password": NEW_PASSWORD, "role": "counsellor"}, "mindst 3"),
-        ({"username": "med mellemrum", "password": NEW_PASSWORD, "role": "counsellor"}, "små bogstaver"),
+        (
+            {"username": "med mellemrum", "password": NEW_PASSWORD, "role": "counsellor"},
+            "små bogstaver",
+        ),
         ({"username": "ok-navn", "password": NEW_PASSWORD, "role": "superuser"}, "role"),
         ({"username": "ok-navn", "password": NEW_PASSWORD}, "mangler"),
     ]
@@ -88,7 +113,9 @@ def test_the_last_admin_cannot_lock_themself_out(client: TestClient, admin_heade
     me = client.get("/api/v1/auth/me", headers=admin_headers).json()
     response = client.post(f"/api/v1/users/{me['id']}/disable", headers=admin_headers)
     assert response.status_code == 409 and "admin" in response.json()["detail"]
-    demoted = client.patch(f"/api/v1/users/{me['id']}", json={"role": "counsellor"}, headers=admin_headers)
+    demoted = client.patch(
+        f"/api/v1/users/{me['id']}", json={"role": "counsellor"}, headers=admin_headers
+    )
     assert demoted.status_code == 409
     assert client.get("/api/v1/auth/me", headers=admin_headers).status_code == 200
 
@@ -96,9 +123,14 @@ def test_the_last_admin_cannot_lock_themself_out(client: TestClient, admin_heade
 def test_only_admins_manage_users(client: TestClient, counsellor_headers, trainer_headers):
     for headers in (counsellor_headers, trainer_headers):
         assert client.get("/api/v1/users", headers=headers).status_code == 403
-        assert client.post(
-            "/api/v1/users", json={"username": "ny", "password": NEW_PASSWORD, "role": "admin"}, headers=headers
-        ).status_code == 403
+        assert (
+            client.post(
+                "/api/v1/users",
+                json={"username": "ny", "password": NEW_PASSWORD, "role": "admin"},
+                headers=headers,
+            ).status_code
+            == 403
+        )
     assert client.post("/api/v1/users/1/disable").status_code == 401
 
 
