@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,12 +14,7 @@ from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings
 from handoff_service.db import utcnow
-from handoff_service.domain.queue import (
-    QueueEntry,
-    expected_wait_minutes,
-    handling_minutes,
-    queue_positions,
-)
+from handoff_service.domain.queue import expected_wait_minutes, handling_minutes
 from handoff_service.domain.risk import RISK_RANK, raised_risk, risk_of_intent
 from handoff_service.domain.shifts import ShiftStatus, danish_clock, danish_when, shift_status
 from handoff_service.models import AuditEvent, Conversation, Message, User
@@ -78,7 +74,7 @@ def recent_handling_minutes(session: Session, settings: Settings) -> float:
 # -- queue ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class QueueContext:
     """What every position's expected wait depends on, computed once per change."""
 
@@ -106,19 +102,32 @@ class QueueContext:
             next_shift_counsellors=shift.next_shift_counsellors,
         )
 
+    @cached_property
+    def next_shift_text(self) -> str | None:
+        start = self.shift.next_shift_start
+        return danish_when(start, self.now, self.tz) if start else None
+
     def info(self, position: int) -> QueueInfo:
         return QueueInfo(
             position=position,
             eta_minutes=self.eta_minutes(position),
             shift_open=self.shift.is_open,
             next_shift_start=self.shift.next_shift_start,
-            next_shift_text=(
-                danish_when(self.shift.next_shift_start, self.now, self.tz)
-                if self.shift.next_shift_start
-                else None
-            ),
+            next_shift_text=self.next_shift_text,
             waiting_count=self.waiting_count,
         )
+
+    @cached_property
+    def _shared_json(self) -> dict[str, Any]:
+        return self.info(1).model_dump(mode="json")
+
+    def info_json(self, position: int) -> dict[str, Any]:
+        """info(position) as JSON without a model per waiting person (the push fast path)."""
+        return {
+            **self._shared_json,
+            "position": position,
+            "eta_minutes": self.eta_minutes(position),
+        }
 
 
 def queue_context(session: Session, settings: Settings, now: datetime) -> QueueContext:
@@ -189,12 +198,13 @@ def queue_info(
 
 
 def all_queue_positions(session: Session) -> dict[str, int]:
-    rows = session.execute(
-        select(Conversation.id, Conversation.risk_rank, Conversation.queued_at).where(
-            Conversation.status == "queued"
-        )
-    ).all()
-    return queue_positions(QueueEntry(cid, rank, queued_at) for cid, rank, queued_at in rows)
+    """Every waiting conversation's position, in one ordered pass over the queue index."""
+    ordered = session.scalars(
+        select(Conversation.id)
+        .where(Conversation.status == "queued")
+        .order_by(Conversation.risk_rank.desc(), Conversation.queued_at, Conversation.id)
+    )
+    return {conversation_id: place for place, conversation_id in enumerate(ordered, start=1)}
 
 
 def waiting_conversations(session: Session) -> list[Conversation]:

@@ -48,13 +48,23 @@ class EventBroker:
                     del self._subscribers[channel]
 
     def publish(self, channel: str, event: str, data: dict[str, Any]) -> None:
+        self.publish_many([(channel, event, data)])
+
+    def publish_many(self, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """Hand many events to the loop in one wake-up (one per event would cost a syscall each)."""
         with self._lock:
-            queues = list(self._subscribers.get(channel, ()))
-        if not queues or self._loop is None:
-            return
-        item = {"event": event, "data": data}
-        for queue in queues:
-            self._loop.call_soon_threadsafe(_offer, queue, item)
+            deliveries = [
+                (queue, {"event": event, "data": data})
+                for channel, event, data in events
+                for queue in self._subscribers.get(channel, ())
+            ]
+        if deliveries and self._loop is not None:
+            self._loop.call_soon_threadsafe(_offer_all, deliveries)
+
+
+def _offer_all(deliveries: list[tuple[asyncio.Queue[dict[str, Any]], dict[str, Any]]]) -> None:
+    for queue, item in deliveries:
+        _offer(queue, item)
 
 
 def _offer(queue: asyncio.Queue[dict[str, Any]], item: dict[str, Any]) -> None:

@@ -69,21 +69,20 @@ def publish_queue_changed(
     shifts (calendar edited), shift_opened, shift_closed.
     """
     context = queue_context(session, settings, now)
-    subscribed = {
-        c.removeprefix(CONVERSATION_PREFIX)
-        for c in broker.channels_with_prefix(CONVERSATION_PREFIX)
-    }
+    streams = broker.channels_with_prefix(CONVERSATION_PREFIX)
+    subscribed = {channel.removeprefix(CONVERSATION_PREFIX) for channel in streams}
     if subscribed:
         positions = all_queue_positions(session)
-        for conversation_id in subscribed & positions.keys():
-            broker.publish(
-                conversation_channel(conversation_id),
-                "queue",
-                {
-                    "status": "queued",
-                    "queue": context.info(positions[conversation_id]).model_dump(mode="json"),
-                },
-            )
+        broker.publish_many(
+            [
+                (
+                    conversation_channel(conversation_id),
+                    "queue",
+                    {"status": "queued", "queue": context.info_json(positions[conversation_id])},
+                )
+                for conversation_id in subscribed & positions.keys()
+            ]
+        )
     if conversation is not None and conversation.status != "queued":
         publish_status(broker, conversation, None)
     broker.publish(DASHBOARD, "queue", dashboard_event(reason, conversation, context.waiting_count))

@@ -62,3 +62,10 @@ def test_shift_watcher_announces_opening_and_closing(session, settings):
     assert watcher.check(session, settings, broker, monday + timedelta(minutes=2)) == "shift_opened"
     assert watcher.check(session, settings, broker, monday + timedelta(minutes=30)) is None
     assert watcher.check(session, settings, broker, local(2026, 11, 23, 21, 1)) == "shift_closed"
+
+
+def test_the_push_fast_path_says_exactly_what_a_get_says(session, settings):
+    for moment in (local(2026, 11, 23, 18, 0), local(2026, 11, 27, 23, 0)):
+        context = ops.queue_context(session, settings, moment)
+        for position in (1, 2, 3, 17):
+            assert context.info_json(position) == context.info(position).model_dump(mode="json")
