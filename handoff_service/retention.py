@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings, get_settings
 from handoff_service.db import make_engine, make_session_factory, utcnow
+from handoff_service.logging_privacy import configure_logging
 from handoff_service.migrations import upgrade_database
 from handoff_service.models import AuditEvent, Conversation, Message
 
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "--dry-run", action="store_true", help="count what would be deleted, delete nothing"
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = get_settings()
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
