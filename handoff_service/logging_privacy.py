@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from collections.abc import Mapping
 
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b")
 _H = r"[0-9a-fA-F]{1,4}"
@@ -36,25 +37,30 @@ def scrub(text: str) -> str:
     return _USER_AGENT.sub(REDACTED, text)
 
 
+def _scrub_arg(value: object) -> object:
+    # Numbers stay numbers (a %d placeholder needs one); anything else is scrubbed as text.
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = str(value)
+    cleaned = scrub(text)
+    return value if cleaned == text else cleaned
+
+
 class PrivacyFilter(logging.Filter):
-    """Rewrites a record in place; never drops one (an error must still be seen)."""
+    """Rewrites a record in place, keeping its shape (formatters such as uvicorn's read args);
+    never drops one (an error must still be seen)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if (
-            record.name == "uvicorn.access"
-            and isinstance(record.args, tuple)
-            and len(record.args) == 5
-        ):
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
             # uvicorn: (client_addr, method, full_path, http_version, status_code)
-            _client, method, path, version, status_code = record.args
-            record.args = (REDACTED, method, str(path).split("?", 1)[0], version, status_code)
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            message = str(record.msg)
-        cleaned = scrub(message)
-        if cleaned != message or record.args:
-            record.msg, record.args = cleaned, None
+            _client, method, path, version, status_code = args
+            args = (REDACTED, method, str(path).split("?", 1)[0], version, status_code)
+        if isinstance(args, tuple):
+            record.args = tuple(_scrub_arg(value) for value in args)
+        elif isinstance(args, Mapping):
+            record.args = {key: _scrub_arg(value) for key, value in args.items()}
+        record.msg = scrub(record.msg) if isinstance(record.msg, str) else scrub(str(record.msg))
         if record.exc_info and record.exc_info[1] is not None:
             error = record.exc_info[1]
             frames = "".join(traceback.format_tb(error.__traceback__))

@@ -116,3 +116,22 @@ def test_exception_messages_are_withheld_but_the_error_and_its_frames_stay(caplo
     assert "ValueError (message withheld)" in caplog.text
     assert "test_exception_messages_are_withheld" in caplog.text, "the traceback frames are kept"
     assert leaks(caplog.text, "Sofie", FORWARDED_IP) == []
+
+
+def test_uvicorn_access_formatter_still_formats_a_scrubbed_record():
+    from uvicorn.logging import AccessFormatter
+
+    install_privacy_filter()
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        (f"{CLIENT_IP}:5000", "GET", "/docs?token=hemmelig", "1.1", 200),
+        None,
+    )
+    line = AccessFormatter(
+        '%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False
+    ).format(record)
+    assert line == '- - "GET /docs HTTP/1.1" 200 OK'
