@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import queue
+import os
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("stack", ROOT / "scripts" / "stack.py")
 stack_module = importlib.util.module_from_spec(_spec)
+sys.modules["stack"] = stack_module  # dataclasses look their module up there
 _spec.loader.exec_module(stack_module)
 
 
@@ -27,7 +30,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory) -> Iterator[stack_module.Stack]:
-    model = stack_module.current_model()
+    # E2E_MODEL lets a developer reuse a model while the training data is being edited.
+    model = Path(os.environ["E2E_MODEL"]) if os.environ.get("E2E_MODEL") else stack_module.current_model()
     if not model.exists():
         pytest.fail(f"no trained model for the current data ({model.name}); `make train` or `make test` trains it")
     workdir = tmp_path_factory.mktemp("stack")
