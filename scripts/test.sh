@@ -22,6 +22,10 @@ step "rasa data validate --fail-on-warnings"
 step "model for the current data"
 "$SERVICE_VENV/bin/python" scripts/stack.py train
 
+step "dialogue test conversations (rasa test core --fail-on-prediction-errors)"
+"$BOT_VENV/bin/python" -m rasa test core --model "$("$SERVICE_VENV/bin/python" scripts/stack.py model)" \
+  --stories data/tests/test_dialogue.yml --fail-on-prediction-errors --out artifacts/rasa-core
+
 step "bot tests (actions, components, content, NLU regression)"
 "$BOT_VENV/bin/python" -m pytest tests/bot -q
 
