@@ -98,3 +98,46 @@ class EventStream:
     def close(self) -> None:
         self._stop.set()
         self._client.close()
+
+
+def login(api: httpx.Client, username: str) -> dict[str, str]:
+    response = api.post("/api/v1/auth/login", json={"username": username, "password": "e2e-password"})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def counsellor(api) -> dict[str, str]:
+    return login(api, "demo")
+
+
+@pytest.fixture
+def empty_queue(api, counsellor) -> None:
+    """Earlier tests leave people waiting in the shared system: close them so positions start at 1."""
+    while (claimed := api.post("/api/v1/queue/claim", headers=counsellor)).status_code == 200:
+        api.post(f"/api/v1/conversations/{claimed.json()['id']}/close", json={"outcome": "other"}, headers=counsellor)
+
+
+def set_calendar(api: httpx.Client, *, open_now: bool) -> None:
+    """Replace the calendar: a shift on now (open) or only one starting in three days (closed)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    admin = login(api, "demo-admin")
+    calendar = api.get("/api/v1/shifts", headers=admin).json()
+    for shift in calendar["weekly"]:
+        api.delete(f"/api/v1/shifts/weekly/{shift['id']}", headers=admin)
+    for exception in calendar["exceptions"]:
+        api.delete(f"/api/v1/shifts/exceptions/{exception['id']}", headers=admin)
+    now = datetime.now(ZoneInfo("Europe/Copenhagen"))
+    starts = now - timedelta(hours=1) if open_now else (now + timedelta(days=3)).replace(hour=17, minute=0)
+    ends = starts + timedelta(hours=3 if open_now else 4)
+    response = api.post(
+        "/api/v1/shifts/exceptions",
+        json={"on_date": starts.date().isoformat(), "kind": "extra", "starts_at": starts.strftime("%H:%M"),
+              "ends_at": ends.strftime("%H:%M"), "counsellors": 2},
+        headers=admin,
+    )
+    assert response.status_code == 201, response.text
+    status = api.get("/api/v1/service-status").json()
+    assert status["shift_open"] is open_now, status
