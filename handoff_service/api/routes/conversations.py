@@ -115,7 +115,8 @@ def write_message(
         session.expire_all()
         conversation = session.get(Conversation, conversation.id)
         queue_before = (conversation.status, conversation.risk_rank)  # its changes are announced
-        if lines is None:
+        if not lines:
+            # No answer, or an empty one (a failing action): a human takes over, nothing is lost.
             reply_key = (
                 "critical_without_bot" if net and net.risk == "critical" else "fallback_rasa_down"
             )
