@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 NLU ?= data/tests/nlu_holdout.yml
 OUT ?= results/eval-nlu
 
-.PHONY: envs run test train eval-nlu content-check validate lint clean
+.PHONY: envs run test train eval-nlu content-check validate lint clean purge bench
 
 envs:
 	@bash scripts/setup_envs.sh
@@ -31,6 +31,14 @@ content-check: envs
 
 validate: envs
 	$(BOT_PY) -m rasa data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data data/nlu data/rules
+
+# Hard-deletes closed conversations older than RETENTION_DAYS (the service also does it hourly).
+purge: envs
+	@$(SERVICE_PY) -m handoff_service.retention
+
+# Claim, position and push costs at 100/1,000/10,000 waiting (docs/performance.md).
+bench: envs
+	@$(SERVICE_PY) bench/queue_bench.py --postgres
 
 lint: envs
 	.venv-service/bin/ruff check handoff_service bot scripts tests

@@ -35,7 +35,7 @@ TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
 
 def model_fingerprint(root: Path = ROOT) -> str:
     digest = hashlib.sha256()
-    digest.update((root / "pyproject.toml").read_bytes())
+    digest.update(_bot_dependencies(root / "pyproject.toml").encode())
     for name in MODEL_INPUTS:
         path = root / name
         files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
@@ -44,6 +44,13 @@ def model_fingerprint(root: Path = ROOT) -> str:
                 digest.update(str(file.relative_to(root)).encode())
                 digest.update(file.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def _bot_dependencies(pyproject: Path) -> str:
+    """The bot extra's dependency lines: a new Rasa or spaCy needs a new model, a linter does not."""
+    text = pyproject.read_text(encoding="utf-8")
+    start = text.find("\nbot = [")
+    return text[start : text.find("]", start)] if start >= 0 else text
 
 
 def current_model(root: Path = ROOT) -> Path:

@@ -29,7 +29,14 @@ step "dialogue test conversations (rasa test core --fail-on-prediction-errors)"
 step "bot tests (actions, components, content, NLU regression)"
 "$BOT_VENV/bin/python" -m pytest tests/bot -q
 
+step "PostgreSQL for the handoff service tests (Debian's server, temporary folder, loopback)"
+trap 'bash scripts/postgres.sh stop' EXIT
+PG_TEST_URL="$(bash scripts/postgres.sh start)"
+
 step "handoff service, end-to-end tests"
 "$SERVICE_VENV/bin/python" -m pytest tests/handoff_service tests/e2e -q
+
+step "handoff service against PostgreSQL (incl. 20 counsellors claiming 1,000 concurrently)"
+TEST_DATABASE_URL="$PG_TEST_URL" "$SERVICE_VENV/bin/python" -m pytest tests/handoff_service -q
 
 log "all tests passed"
