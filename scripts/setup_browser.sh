@@ -17,6 +17,11 @@ if [ ! -x /usr/bin/chromium ]; then
   log "installing Debian's chromium"
   apt_install chromium
 fi
+# Young people write emoji; without a colour emoji font the screenshots show empty boxes.
+if ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then
+  log "installing an emoji font for the browser"
+  apt_install fonts-noto-color-emoji
+fi
 if ! command -v npm >/dev/null 2>&1; then
   log "installing node and npm"
   apt_install nodejs npm

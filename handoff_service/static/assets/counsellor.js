@@ -301,6 +301,7 @@ function showConversation(view) {
     state.messageIds = new Set();
     ui.transcript.replaceChildren();
     ui.replyText.value = "";
+    ui.outcome.value = "talked";
     ui.anonymityConfirm.hidden = true;
     followConversation(view.id);
   }
@@ -326,7 +327,8 @@ function renderDutyToReport(view) {
   const duty = view.duty_to_report;
   ui.duty.hidden = !duty;
   if (!duty) return;
-  ui.dutyTitle.textContent = duty.title;
+  // Until anonymity is broken this is reference material, not an alarm.
+  ui.dutyTitle.textContent = view.anonymity_broken ? duty.title : "Vejledning: skærpet underretningspligt";
   ui.dutySummary.textContent = duty.summary;
   ui.dutySteps.replaceChildren(...(duty.steps || []).map((step) => el("li", { text: step })));
   ui.dutySources.replaceChildren(
