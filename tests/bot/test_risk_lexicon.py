@@ -153,6 +153,9 @@ IMMEDIATE_DANGER = [
     "hun har taget for mange",
     "mor reagerer ikke og hun har kastet op",
     "han er helt blå om læberne",
+    "en fyr har fulgt mig fra stationen og går stadig efter mig",
+    "der er en mand der forfølger mig på vej hjem",
+    "nogen prøvede at trække mig ind i en bil",
 ]
 
 VIOLENCE = [
@@ -298,6 +301,9 @@ NEGATIVES = [
     "min mor reagerer ikke på mine beskeder",
     "min telefon hænger sig hele tiden",
     "jeg orker ikke længere at vente",
+    "min lillesøster løber efter mig hele tiden i skolen",
+    "tanken om det forfølger mig",
+    "han følger efter mig på insta",
     "hej",
 ]
 
