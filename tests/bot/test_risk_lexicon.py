@@ -304,6 +304,7 @@ NEGATIVES = [
     "min lillesøster løber efter mig hele tiden i skolen",
     "tanken om det forfølger mig",
     "han følger efter mig på insta",
+    "jeg ville dø for en kebab nu",
     "hej",
 ]
 
