@@ -75,6 +75,10 @@ def test_intent_risk_levels() -> None:
 # --------------------------------------------------------------------------- #
 
 SUICIDAL = [
+    "hvor højt skal jeg hoppe for at dø",
+    "jeg sidder med pillerne i hånden",
+    "jeg vil bare have at det hele stopper for altid",
+    "hvis du læser det her er det for sent",
     "jeg vil ikk leve mere",
     "jeg vil ikke vaere her mere",
     "Jeg vil ikke være her mere.",
@@ -110,6 +114,10 @@ SUICIDAL = [
 ]
 
 SELF_HARM = [
+    "jeg ridser mig med en passer",
+    "jeg skjuler mine ar med lange ærmer",
+    "jeg går altid med hættetrøje så ingen ser det",
+    "jeg slog hånden ind i væggen igen",
     "jeg skærer i mig selv",
     "jeg skaerer i mig selv",
     "jeg skarer i mig selv",
@@ -156,6 +164,14 @@ IMMEDIATE_DANGER = [
     "en fyr har fulgt mig fra stationen og går stadig efter mig",
     "der er en mand der forfølger mig på vej hjem",
     "nogen prøvede at trække mig ind i en bil",
+    "min far er segnet om på gulvet",
+    "hun har kramper og jeg ved ikke hvad jeg skal gøre",
+    "min stedfar er ved at slå min mor",
+    "hjælp han kommer",
+    "der er ild i køkkenet og mor sover",
+    "nogen har puttet noget i mit glas",
+    "en mand er efter mig på vej hjem",
+    "far sidder bag rattet helt stiv",
 ]
 
 VIOLENCE = [
@@ -169,6 +185,7 @@ VIOLENCE = [
     "far gav mig en lussing",
     "jeg har blå mærker fra min far",
     "far siger han slår mig ihjel hvis jeg siger det",
+    "min far truer tit med at slå mig ihjel",
 ]
 
 
@@ -305,6 +322,12 @@ NEGATIVES = [
     "tanken om det forfølger mig",
     "han følger efter mig på insta",
     "jeg ville dø for en kebab nu",
+    "jeg slog hovedet ind i døren ved et uheld",
+    "mine ar fra operationen klør",
+    "min lillebror har mavekramper",
+    "det brænder i halsen når jeg synger",
+    "min kat er blevet helt grå i pelsen",
+    "min mor er blevet helt grå i håret",
     "hej",
 ]
 
