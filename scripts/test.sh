@@ -36,6 +36,12 @@ PG_TEST_URL="$(bash scripts/postgres.sh start)"
 step "handoff service, end-to-end tests"
 "$SERVICE_VENV/bin/python" -m pytest tests/handoff_service tests/e2e -q
 
+step "browser test tools (chromium, axe-core)"
+bash scripts/setup_browser.sh
+
+step "browser tests (Playwright on Debian's Chromium)"
+"$SERVICE_VENV/bin/python" -m pytest tests/browser -q
+
 step "handoff service against PostgreSQL (incl. 20 counsellors claiming 1,000 concurrently)"
 TEST_DATABASE_URL="$PG_TEST_URL" "$SERVICE_VENV/bin/python" -m pytest tests/handoff_service -q
 
