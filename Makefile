@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 NLU ?= data/tests/nlu_holdout.yml
 OUT ?= results/eval-nlu
 
-.PHONY: envs run test train eval-nlu content-check validate lint clean purge bench
+.PHONY: envs run test train eval-nlu content-check validate lint clean purge bench nlu-report
 
 envs:
 	@bash scripts/setup_envs.sh
@@ -25,6 +25,11 @@ eval-nlu: envs
 	@$(SERVICE_PY) scripts/stack.py train
 	@mkdir -p "$(OUT)"
 	$(BOT_PY) -m rasa test nlu --model "$$($(SERVICE_PY) scripts/stack.py model)" --nlu "$(NLU)" --out "$(OUT)" --successes
+
+# Compares NLU pipelines (held-out file + 5-fold CV) and rewrites docs/nlu.md (slow: tens of minutes).
+nlu-report: envs
+	@$(SERVICE_PY) scripts/stack.py train
+	$(BOT_PY) scripts/nlu_report.py
 
 content-check: envs
 	@$(BOT_PY) -m bot.content_check
