@@ -417,6 +417,10 @@ class RiskRule:
     def risk(self) -> str:
         return intent_risk(self.intent)
 
+    def vetoed_by(self, normalised: str) -> bool:
+        """Whether an ``unless`` pattern of this rule matches anywhere in ``normalised``."""
+        return any(p.search(normalised) for p in self.unless)
+
     def find(self, normalised: str) -> str | None:
         """The first matched fragment of ``normalised`` that survives ``unless``."""
         if self.requires and not any(p.search(normalised) for p in self.requires):
@@ -554,8 +558,14 @@ class RiskLexicon:
                 matches.append(RiskMatch(rule.intent, rule.risk, rule.rule_id, fragment))
         return matches
 
-    def match(self, text: str) -> RiskMatch | None:
+    def match(self, text: str, lemmas: str | None = None) -> RiskMatch | None:
         """The highest-risk hit for ``text`` or ``None``.
+
+        ``lemmas``, when given, is the same message as a sequence of lemmas (inside Rasa, spaCy's
+        Danish lookup lemmas: "skar" -> "skære", "trangen" -> "trang"), so a rule written for one
+        form of a word also fires on its inflections. A hit found only in the lemmas counts when
+        none of the rule's ``unless`` patterns matches the message as written: lemmatising
+        rewrites the very words those patterns recognise ("læser hamlet" -> "læse hamlet").
 
         Ties are broken deterministically: critical before high, then
         immediate_danger, suicidal, self_harm, violence, then file order.
@@ -563,8 +573,13 @@ class RiskLexicon:
         normalised = normalise(text)
         if not normalised:
             return None
+        normalised_lemmas = normalise(lemmas) if lemmas else ""
+        if normalised_lemmas == normalised:
+            normalised_lemmas = ""
         for _, rule in self._ordered:
             fragment = rule.find(normalised)
+            if fragment is None and normalised_lemmas and not rule.vetoed_by(normalised):
+                fragment = rule.find(normalised_lemmas)
             if fragment is not None:
                 return RiskMatch(rule.intent, rule.risk, rule.rule_id, fragment)
         return None

@@ -11,7 +11,9 @@ Place it in ``config.yml`` AFTER the intent classifier and the FallbackClassifie
         # lexicon_path: risk_lexicon.yml                 # optional, default bot/risk_lexicon.yml
 
 For every message it matches the text against the Danish risk lexicon
-(:mod:`risk_lexicon`). When the lexicon's intent carries a higher risk than the
+(:mod:`risk_lexicon`), as written and as the tokenizer's lemmas (spaCy's Danish
+lookup lemmas, so inflections the lexicon does not list still match). When the
+lexicon's intent carries a higher risk than the
 predicted one (``nlu_fallback`` and every non-risk intent count as "normal"), the
 prediction is replaced by the lexicon's intent with confidence 1.0, the old
 prediction follows it in ``intent_ranking``, and the reason is recorded under
@@ -29,6 +31,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
@@ -56,6 +59,13 @@ def _resolve_lexicon_path(configured: str | None) -> Path:
     # Relative paths are tried from the working directory first, then from bot/.
     beside_bot = default_lexicon_path().parent / path
     return beside_bot if beside_bot.exists() else path
+
+
+def _lemma_text(message: Message) -> str | None:
+    """The message as the tokenizer's lemmas (spaCy's Danish lookup lemmas), if it has tokens."""
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    lemmas = [getattr(token, "lemma", None) or token.text for token in tokens]
+    return " ".join(lemmas) if lemmas else None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -105,7 +115,7 @@ class RiskSafetyNet(GraphComponent, IntentClassifier):
         text = message.get(TEXT)
         if not isinstance(text, str) or not text.strip():
             return
-        match = self.lexicon.match(text)
+        match = self.lexicon.match(text, lemmas=_lemma_text(message))
         if match is None:
             return
 

@@ -401,3 +401,106 @@ def test_duplicate_rule_ids_are_rejected() -> None:
     rule = {"id": "same", "intent": "suicidal", "patterns": ["dø"]}
     with pytest.raises(RiskLexiconError):
         _load([rule, dict(rule)])
+
+
+# --------------------------------------------------------------------------- #
+# Version 5: forms and concepts that independent test sets showed missing
+# (past and present tense, dropped subjects, inverted word order, slang on its
+# own, locked in or hiding, every word for drunk at the wheel, bruises someone
+# gave), each with the harmless look-alikes that must stay quiet.
+# --------------------------------------------------------------------------- #
+
+V5_POSITIVES = [
+    ("kms", "suicidal"),
+    ("seriøst kms snart", "suicidal"),
+    ("ingen ville opdage det hvis jeg tog mit eget liv", "suicidal"),
+    ("jeg slår mig selv ihjel", "suicidal"),
+    ("hvis han drikker igen så gør jeg en ende på det hele", "suicidal"),
+    ("om en måned er jeg her alligevel ikke mere", "suicidal"),
+    ("jeg bliver ikke 17", "suicidal"),
+    ("jeg har fundet ud af hvordan jeg vil gøre det", "suicidal"),
+    ("har købt et reb til i nat", "suicidal"),
+    ("sidder nede ved sporet og venter på det næste tog", "suicidal"),
+    ("står oppe på taget af skolen og kigger ned", "suicidal"),
+    ("hvor mange sovepiller skal man tage for ikke at vågne", "suicidal"),
+    ("ser ingen anden udvej end døden", "suicidal"),
+    ("kan ikke se nogen grund til at holde ud", "suicidal"),
+    ("det her bliver sidste gang i hører fra mig", "suicidal"),
+    ("jeg har givet mit tøj til min kusine så hun har noget efter mig", "suicidal"),
+    ("skar mig igen i går", "self_harm"),
+    ("har lavet nye snit", "self_harm"),
+    ("bed mig selv i hånden til det blødte", "self_harm"),
+    ("brugte saksen på låret i frikvarteret", "self_harm"),
+    ("armen er fuld af friske snit", "self_harm"),
+    ("jeg stikker mig selv med en sikkerhedsnål", "self_harm"),
+    ("fortjener at få ondt så derfor skærer jeg", "self_harm"),
+    ("mit ben bløder efter jeg skar i det", "self_harm"),
+    ("mors kæreste har låst mig inde i kælderen", "immediate_danger"),
+    ("gemmer mig i skabet, han leder efter mig", "immediate_danger"),
+    ("far smadrer alt herinde og jeg tør ikke komme ud af værelset", "immediate_danger"),
+    ("han sparker på døren og truer med at slå mig", "immediate_danger"),
+    ("min stedfar vil brænde huset ned", "immediate_danger"),
+    ("far er pløret og vil køre os hjem nu", "immediate_danger"),
+    ("mor er stangstiv og min lillebror sidder allerede i bilen", "immediate_danger"),
+    ("har lige slugt en hel bøtte piller", "immediate_danger"),
+    ("hun slår løs på min lillesøster", "immediate_danger"),
+    ("jeg har blå mærker som min far gav mig", "violence"),
+    ("dækker de blå mærker med makeup", "violence"),
+    ("han har truet med at tæve mig", "violence"),
+    ("er bange for at få bank når han kommer hjem", "violence"),
+    ("kan ikke sidde ned efter de tæsk jeg fik", "violence"),
+    ("hun holder mig fast og råber", "violence"),
+]
+
+V5_NEGATIVES = [
+    "det er 12 kms at cykle til skole",
+    "vi hopper fra broen i havnen om sommeren",
+    "jeg bliver ikke 18 før til marts",
+    "jeg skar mig i fingeren i går",
+    "vi lavede snit i stoffet i håndarbejde",
+    "mit karaktergennemsnit er dårligt",
+    "min hund bed mig i hånden til det blødte",
+    "kradsede et myggestik til blods",
+    "jeg låste mig ude i går",
+    "vi legede gemmeleg og jeg gemte mig i skabet",
+    "min bror smadrer alle i fifa lige nu",
+    "klatrereb i idræt er det værste",
+    "den matematikprøve slog mig helt ihjel",
+    "min mor slår mig ihjel hvis jeg kommer for sent hjem igen haha",
+    "jeg slog mig på bordbenet",
+    "jeg slog min bror i smash bros",
+    "vi læser hamlet og der er mord og selvmord i den",
+    "blå mærker fra håndbold",
+    "min far vil køre mig til træning i aften",
+    "hun kører os hjem efter festen, hun har ikke drukket",
+    "jeg har høj musik på når jeg kører med min far",
+    "stikker mig selv i fingeren når jeg syr",
+    "jeg venter på toget på stationen, det er forsinket",
+    "ser ikke nogen grund til at fortsætte med håndbold",
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), V5_POSITIVES)
+def test_v5_concepts(lexicon: RiskLexicon, text: str, intent: str) -> None:
+    match = lexicon.match(text)
+    assert match is not None and match.intent == intent, (text, match)
+
+
+@pytest.mark.parametrize("text", V5_NEGATIVES)
+def test_v5_hard_negatives_do_not_trip(lexicon: RiskLexicon, text: str) -> None:
+    assert lexicon.match(text) is None, (text, lexicon.match(text))
+
+
+def test_lemmas_let_a_rule_fire_on_an_inflection_it_does_not_list(lexicon: RiskLexicon) -> None:
+    text = "fik trangen til at skære igen"
+    assert lexicon.match(text) is None
+    match = lexicon.match(text, lemmas="få trang til at skære igen")
+    assert match is not None and match.intent == "self_harm"
+
+
+def test_an_unless_on_the_written_message_vetoes_a_hit_found_only_in_the_lemmas(
+    lexicon: RiskLexicon,
+) -> None:
+    text = "vi læser hamlet og der er mord og selvmord i den"
+    assert lexicon.match(text) is None
+    assert lexicon.match(text, lemmas="vi læse hamlet og der være mord og selvmord i den") is None

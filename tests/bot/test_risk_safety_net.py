@@ -203,3 +203,22 @@ def test_registered_and_runs_after_the_fallback_classifier_in_bot_config() -> No
     # And nothing later in the NLU graph but Rasa's /intent handler.
     consumers = [name for name, node in nodes.items() if net_node in node.needs.values()]
     assert [nodes[name].uses.__name__ for name in consumers] == ["RegexMessageHandler"]
+
+
+def test_matches_the_spacy_lemmas_too_so_inflections_are_caught(tmp_path: Path) -> None:
+    """With SpacyTokenizer's lemmas on the message, "trangen" reaches the rule for "trang"."""
+    import spacy
+    from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
+
+    nlp = spacy.load(ROOT / "build" / "spacy_da")
+    text = "fik trangen til at skære igen"
+    message = predicted(text, "feeling_sad", 0.8)
+    message.set("text_spacy_doc", nlp(text))
+    tokenizer = SpacyTokenizer(SpacyTokenizer.get_default_config())
+    tokenizer.process([message])
+    assert "trang" in [token.lemma for token in message.get("text_tokens")]
+
+    make_component(tmp_path).process([message])
+    output = parse_output(message)
+    assert output["intent"]["name"] == "self_harm"
+    assert output[SAFETY_NET_KEY]["original_intent"] == "feeling_sad"
