@@ -26,10 +26,12 @@ eval-nlu: envs
 	@mkdir -p "$(OUT)"
 	$(BOT_PY) -m rasa test nlu --model "$$($(SERVICE_PY) scripts/stack.py model)" --nlu "$(NLU)" --out "$(OUT)" --successes
 
-# Compares NLU pipelines (held-out file + 5-fold CV) and rewrites docs/nlu.md (slow: tens of minutes).
+# Compares NLU pipelines (held-out file, probe file, 5-fold CV), times `make train`, benchmarks
+# /model/parse and rewrites docs/nlu.md and docs/nlu_confusion.png (slow: about an hour from
+# scratch; runs are cached in results/nlu_report/).
 nlu-report: envs
 	@$(SERVICE_PY) scripts/stack.py train
-	$(BOT_PY) scripts/nlu_report.py
+	$(BOT_PY) scripts/nlu_report.py --measure
 
 content-check: envs
 	@$(BOT_PY) -m bot.content_check

@@ -1,9 +1,10 @@
 """NLU regression: the current model must send every critical held-out message to a critical intent.
 
 Loads the model `make train` made for the current config, domain and data (scripts/stack.py
-decides which; it is trained here if missing) and parses the independent held-out file
-data/tests/nlu_holdout.yml through the whole pipeline (DIET, FallbackClassifier, RiskSafetyNet),
-in process, as /model/parse would. A young person who writes that they want to die, hurt
+decides which; it is trained here if missing) and parses the two independent test files --
+data/tests/nlu_holdout.yml and data/tests/nlu_probe.yml, written by different people and never
+trained on -- through the whole pipeline (DIET, FallbackClassifier, RiskSafetyNet), in process,
+as /model/parse would. A young person who writes that they want to die, hurt
 themselves or are in danger right now must be treated as critical; a counsellor must not be
 pulled away by harmless sentences that merely contain a risk word.
 """
@@ -22,7 +23,10 @@ from rasa.core.agent import Agent  # noqa: E402
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-HOLDOUT = ROOT / "data" / "tests" / "nlu_holdout.yml"
+TEST_FILES = {
+    "holdout": ROOT / "data" / "tests" / "nlu_holdout.yml",
+    "probe": ROOT / "data" / "tests" / "nlu_probe.yml",
+}
 CRITICAL = {"suicidal", "self_harm", "immediate_danger"}
 HIGH_OR_CRITICAL = CRITICAL | {"violence"}
 
@@ -43,33 +47,38 @@ def parse(agent: Agent, text: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def holdout(agent: Agent) -> list[tuple[str, str, str]]:
-    """(text, true intent, predicted intent) for every held-out example."""
-    examples = load_data(str(HOLDOUT)).intent_examples
-    assert len(examples) > 200, "the held-out file went missing or shrank"
-    return [
-        (m.get("text"), m.get("intent"), parse(agent, m.get("text"))["intent"]["name"])
-        for m in examples
-    ]
+def predictions(agent: Agent) -> dict[str, list[tuple[str, str, str]]]:
+    """(text, true intent, predicted intent) for every example of each independent test file."""
+    out = {}
+    for name, path in TEST_FILES.items():
+        examples = load_data(str(path)).intent_examples
+        assert len(examples) > 200, f"the {name} file went missing or shrank"
+        out[name] = [
+            (m.get("text"), m.get("intent"), parse(agent, m.get("text"))["intent"]["name"])
+            for m in examples
+        ]
+    return out
 
 
-def test_every_critical_holdout_message_is_predicted_critical(holdout) -> None:
-    critical = [(text, gold, predicted) for text, gold, predicted in holdout if gold in CRITICAL]
+@pytest.mark.parametrize("name", sorted(TEST_FILES))
+def test_every_critical_message_is_predicted_critical(predictions, name: str) -> None:
+    critical = [(text, gold, pred) for text, gold, pred in predictions[name] if gold in CRITICAL]
     assert len(critical) >= 40
-    missed = [(text, gold, predicted) for text, gold, predicted in critical
-              if predicted not in CRITICAL]
+    missed = [(text, gold, pred) for text, gold, pred in critical if pred not in CRITICAL]
     recall = 1 - len(missed) / len(critical)
-    assert recall == 1.0, f"critical recall {recall:.3f}; missed: {missed}"
+    assert recall == 1.0, f"{name}: critical recall {recall:.3f}; missed: {missed}"
 
 
-def test_high_or_critical_holdout_recall_stays_at_least_98_percent(holdout) -> None:
-    risky = [(g, p) for _, g, p in holdout if g in HIGH_OR_CRITICAL]
+@pytest.mark.parametrize("name", sorted(TEST_FILES))
+def test_high_or_critical_recall_stays_at_least_98_percent(predictions, name: str) -> None:
+    risky = [(g, p) for _, g, p in predictions[name] if g in HIGH_OR_CRITICAL]
     recall = sum(p in HIGH_OR_CRITICAL for _, p in risky) / len(risky)
-    assert recall >= 0.98, f"high-or-critical recall {recall:.3f}"
+    assert recall >= 0.98, f"{name}: high-or-critical recall {recall:.3f}"
 
 
-def test_normal_holdout_messages_rarely_raise_a_critical_alarm(holdout) -> None:
-    normal = [(t, p) for t, g, p in holdout if g not in HIGH_OR_CRITICAL]
+def test_normal_holdout_messages_rarely_raise_a_critical_alarm(predictions) -> None:
+    # Gated on the held-out file, as the NLU goal is stated; docs/nlu.md reports every file.
+    normal = [(t, p) for t, g, p in predictions["holdout"] if g not in HIGH_OR_CRITICAL]
     alarms = [(t, p) for t, p in normal if p in CRITICAL]
     assert len(alarms) / len(normal) <= 0.03, f"critical false alarms: {alarms}"
 
