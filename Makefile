@@ -26,9 +26,9 @@ eval-nlu: envs
 	@mkdir -p "$(OUT)"
 	$(BOT_PY) -m rasa test nlu --model "$$($(SERVICE_PY) scripts/stack.py model)" --nlu "$(NLU)" --out "$(OUT)" --successes
 
-# Compares NLU pipelines (held-out file, probe file, 5-fold CV), times `make train`, benchmarks
-# /model/parse and rewrites docs/nlu.md and docs/nlu_confusion.png (slow: about an hour from
-# scratch; runs are cached in results/nlu_report/).
+# Compares NLU pipelines (every independent file in data/tests, 5-fold CV), times `make train`,
+# benchmarks /model/parse and rewrites docs/nlu.md and docs/nlu_confusion.png (slow: about an
+# hour from scratch; runs are cached in results/nlu_report/).
 nlu-report: envs
 	@$(SERVICE_PY) scripts/stack.py train
 	$(BOT_PY) scripts/nlu_report.py --measure

@@ -77,7 +77,6 @@ SEED = 42
 COMPONENTS = os.environ.get("NLU_REPORT_COMPONENTS", "bot.components")
 
 CRITICAL = frozenset({"suicidal", "self_harm", "immediate_danger"})
-CRIT_SET = CRITICAL
 HIGH_OR_CRITICAL = CRITICAL | {"violence"}
 FALLBACK = "nlu_fallback"
 
@@ -295,24 +294,21 @@ def worker(config: Path, train: Path, tests: list[Path], out: Path) -> None:
                       if node.uses.__name__ == "DIETClassifier" and node.fn == "process"]
         if len(diet_nodes) != 1:
             raise SystemExit(f"expected one DIETClassifier node, found {diet_nodes}")
-        results: dict[str, Any] = {}
-        for test in tests:
-            rows: list[dict[str, Any]] = []
-            parse_seconds: list[float] = []
-            results[test.stem] = {"rows": rows, "parse_seconds": parse_seconds}
-            predict_file(agent, processor, diet_nodes[0], test, rows, parse_seconds)
+        results = {test.stem: predict_file(agent, processor, diet_nodes[0], test)
+                   for test in tests}
     first = results[tests[0].stem]
     out.write_text(json.dumps({"train_seconds": train_seconds, "tests": results, **first},
                               ensure_ascii=False), encoding="utf-8")
 
 
-def predict_file(agent: Any, processor: Any, diet_node: str, test: Path,
-                 rows: list[dict[str, Any]], parse_seconds: list[float]) -> None:
+def predict_file(agent: Any, processor: Any, diet_node: str, test: Path) -> dict[str, Any]:
     """Parses each example of `test` through the whole pipeline and up to DIET."""
     import asyncio
 
     from rasa.core.channels.channel import UserMessage
 
+    rows: list[dict[str, Any]] = []
+    parse_seconds: list[float] = []
     for text, gold in load_examples(test):
         begun = time.perf_counter()
         parsed = asyncio.run(agent.parse_message(text))
@@ -330,6 +326,7 @@ def predict_file(agent: Any, processor: Any, diet_node: str, test: Path,
             "ranking_second": (parsed.get("intent_ranking") or [{}, {}])[1:2],
             "safety_net": parsed.get("risk_safety_net"),
         })
+    return {"rows": rows, "parse_seconds": parse_seconds}
 
 
 # --------------------------------------------------------------------------- #
@@ -754,9 +751,10 @@ def independent_section(indep: dict[str, dict[str, Any]], base: str, threshold: 
             f"{ship['hoc_recall']:.3f} / {dflt['hoc_recall']:.3f} | "
             f"{pct(ship['false_alarm'])} / {pct(dflt['false_alarm'])} |")
     out.append("")
+    shipped_runs = independent_runs(CANDIDATES["shipped"])
     for name in files:
-        rows = independent_runs(CANDIDATES["shipped"])[name]["rows"]
-        out += alarm_lines(f"{name} file", rows, threshold, ambiguity, shipped_net)
+        out += alarm_lines(f"{name} file", shipped_runs[name]["rows"], threshold, ambiguity,
+                           shipped_net)
     return out
 
 
@@ -773,11 +771,11 @@ def lexicon_section(net: Any) -> list[str]:
            "| file | critical recall, text | critical recall, text + lemmas | "
            "high-or-critical recall, text + lemmas | critical false alarms, text + lemmas |",
            "|---|---:|---:|---:|---:|"]
-    sources = {**{n: p for n, p in independent_files().items()}, "training data": NLU_DATA}
+    sources = {**independent_files(), "training data": NLU_DATA}
     lemma_net = LemmaNet(net, folded=True)
     for name, path in sources.items():
         examples = load_examples(path)
-        crit = [t for t, g in examples if g in CRIT_SET]
+        crit = [t for t, g in examples if g in CRITICAL]
         hoc = [t for t, g in examples if g in HIGH_OR_CRITICAL]
         normal = [t for t, g in examples if g not in HIGH_OR_CRITICAL]
 
