@@ -46,6 +46,8 @@ __all__ = [
     "RiskLexiconError",
     "RiskMatch",
     "RiskRule",
+    "DANGER_KINDS",
+    "danger_kind_of",
     "default_lexicon_path",
     "intent_risk",
     "normalise",
@@ -67,6 +69,24 @@ RISK_ORDER: tuple[str, ...] = ("normal", "high", "critical")
 _INTENT_PRIORITY: tuple[str, ...] = ("immediate_danger", "suicidal", "self_harm", "violence")
 
 _RULE_KINDS = frozenset({"phrase", "regex", "emoji", "dosage"})
+
+#: Kinds of danger, most urgent first; each has its own approved guidance in bot/content/crisis.yml.
+#: What is right after violence (get away, lock a door) is wrong after an overdose (never be alone),
+#: so the kind is chosen from the message and "general" (safe for every kind) is the fallback.
+DANGER_KINDS: tuple[str, ...] = (
+    "unconscious",
+    "overdose",
+    "bleeding",
+    "weapon",
+    "violence_now",
+    "drunk_driving",
+    "followed",
+    "locked_out",
+    "suicidal",
+    "self_harm",
+    "general",
+)
+_DANGER_OF_INTENT = {"suicidal": "suicidal", "self_harm": "self_harm", "immediate_danger": "general"}
 
 
 class RiskLexiconError(ValueError):
@@ -392,14 +412,25 @@ class RiskMatch:
     risk: str
     rule_id: str
     matched: str
+    danger: str | None = None
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | None]:
         return {
             "intent": self.intent,
             "risk": self.risk,
             "rule_id": self.rule_id,
             "matched": self.matched,
+            "danger": self.danger,
         }
+
+
+def danger_kind_of(matches: Iterable[RiskMatch]) -> str | None:
+    """The most urgent danger kind among lexicon hits (None when no critical rule fired)."""
+    kinds = [m.danger or _DANGER_OF_INTENT.get(m.intent) for m in matches if m.risk == "critical"]
+    known = [k for k in kinds if k]
+    if not known:
+        return None
+    return min(known, key=DANGER_KINDS.index)
 
 
 @dataclass(frozen=True)
@@ -412,6 +443,7 @@ class RiskRule:
     patterns: tuple[Pattern[str], ...]
     unless: tuple[Pattern[str], ...] = field(default=())
     requires: tuple[Pattern[str], ...] = field(default=())
+    danger: str | None = None
 
     @property
     def risk(self) -> str:
@@ -499,6 +531,11 @@ class RiskLexicon:
             kind = raw.get("kind", "phrase")
             if kind not in _RULE_KINDS:
                 raise RiskLexiconError(f"{where}: kind must be one of {sorted(_RULE_KINDS)}")
+            danger = raw.get("danger")
+            if danger is not None and danger not in DANGER_KINDS:
+                raise RiskLexiconError(f"{where}: danger must be one of {list(DANGER_KINDS)}")
+            if danger is not None and intent_risk(intent) != "critical":
+                raise RiskLexiconError(f"{where}: only critical rules name a danger kind")
             patterns = _as_list(raw.get("patterns"), where, "patterns")
             if not patterns:
                 raise RiskLexiconError(f"{where}: no patterns")
@@ -521,6 +558,7 @@ class RiskLexicon:
                         _compile_pattern(p, "phrase", macros, where)
                         for p in _as_list(raw.get("requires"), where, "requires")
                     ),
+                    danger=danger,
                 )
             )
         return cls(rules, version=data.get("version"))
@@ -546,17 +584,28 @@ class RiskLexicon:
 
     # -- matching ----------------------------------------------------------- #
 
-    def match_all(self, text: str) -> list[RiskMatch]:
-        """Every rule that fires on ``text``, highest risk / most urgent first."""
+    def match_all(self, text: str, lemmas: str | None = None) -> list[RiskMatch]:
+        """Every rule that fires on ``text``, highest risk / most urgent first (see :meth:`match`)."""
         normalised = normalise(text)
         if not normalised:
             return []
+        normalised_lemmas = normalise(lemmas) if lemmas else ""
+        if normalised_lemmas == normalised:
+            normalised_lemmas = ""
         matches: list[RiskMatch] = []
         for _, rule in self._ordered:
             fragment = rule.find(normalised)
+            if fragment is None and normalised_lemmas and not rule.vetoed_by(normalised):
+                fragment = rule.find(normalised_lemmas)
             if fragment is not None:
-                matches.append(RiskMatch(rule.intent, rule.risk, rule.rule_id, fragment))
+                matches.append(
+                    RiskMatch(rule.intent, rule.risk, rule.rule_id, fragment, rule.danger)
+                )
         return matches
+
+    def danger_kind(self, text: str, lemmas: str | None = None) -> str | None:
+        """The most urgent kind of danger in ``text`` (None when nothing critical fired)."""
+        return danger_kind_of(self.match_all(text, lemmas))
 
     def match(self, text: str, lemmas: str | None = None) -> RiskMatch | None:
         """The highest-risk hit for ``text`` or ``None``.
@@ -581,7 +630,7 @@ class RiskLexicon:
             if fragment is None and normalised_lemmas and not rule.vetoed_by(normalised):
                 fragment = rule.find(normalised_lemmas)
             if fragment is not None:
-                return RiskMatch(rule.intent, rule.risk, rule.rule_id, fragment)
+                return RiskMatch(rule.intent, rule.risk, rule.rule_id, fragment, rule.danger)
         return None
 
     def rule_counts(self) -> dict[str, int]:

@@ -228,6 +228,7 @@ def test_match_reports_rule_and_normalised_fragment(lexicon: RiskLexicon) -> Non
         "risk": "critical",
         "rule_id": "danger_dosage_ingested",
         "matched": "taget 30 panodiler",
+        "danger": "overdose",
     }
 
 
@@ -504,3 +505,31 @@ def test_an_unless_on_the_written_message_vetoes_a_hit_found_only_in_the_lemmas(
     text = "vi læser hamlet og der er mord og selvmord i den"
     assert lexicon.match(text) is None
     assert lexicon.match(text, lemmas="vi læse hamlet og der være mord og selvmord i den") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("min mor er faldet om og vågner ikke", "unconscious"),
+        ("jeg har taget en masse piller", "overdose"),
+        ("han står i køkkenet med en kniv", "weapon"),
+        ("min far slår min mor lige nu", "violence_now"),
+        ("far vil køre os hjem og han er stiv", "drunk_driving"),
+        ("jeg vil ikke leve mere", "suicidal"),
+        # an unconscious parent who took pills: the first-aid script, which also says call 112
+        ("mor har taget alle sine piller og vågner ikke", "unconscious"),
+        ("jeg har det fint i dag", None),
+    ],
+)
+def test_danger_kind_picks_the_most_urgent_kind(
+    lexicon: RiskLexicon, text: str, kind: str | None
+) -> None:
+    assert lexicon.danger_kind(text) == kind
+
+
+def test_only_critical_rules_name_a_danger_kind() -> None:
+    from bot.components.risk_lexicon import RiskLexiconError
+
+    data = {"rules": [{"id": "x", "intent": "violence", "danger": "weapon", "patterns": ["kniv"]}]}
+    with pytest.raises(RiskLexiconError, match="only critical"):
+        RiskLexicon.from_dict(data)
