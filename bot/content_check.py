@@ -14,8 +14,11 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+from bot.components.risk_lexicon import DANGER_KINDS
 from bot.content_library import (
     CRITICAL_INTENTS,
+    FOLLOWUPS_IN_DANGER,
+    FOLLOWUPS_PER_DANGER,
     INFO_INTENTS,
     KINDS,
     KNOWN_INTENTS,
@@ -102,6 +105,39 @@ def _coverage_problems(library: ContentLibrary, today: date) -> list[Problem]:
         require(intent, "emergency", 1, "emergency")
     for intent, about in INFO_INTENTS.items():
         require(intent, "info", 1, f"info ({about})")
+    # Every kind of danger has its own guidance, and an answer to "what do I do now"; the other
+    # follow-ups have at least an answer that is safe for every kind.
+    for danger in DANGER_KINDS:
+        own = [
+            item
+            for item in library.items
+            if item.kind == "emergency" and danger in item.danger
+            and library.is_sendable(item, today)
+        ]
+        if not own:
+            problems.append(
+                Problem(where, f"danger:{danger}", "needs an approved emergency item of its own")
+            )
+        for followup in FOLLOWUPS_PER_DANGER:
+            found = [
+                item
+                for item in library.items
+                if item.kind == "followup" and item.followup == followup
+                and danger in item.danger and library.is_sendable(item, today)
+            ]
+            if not found:
+                problems.append(
+                    Problem(where, f"danger:{danger}", f"needs an approved {followup!r} follow-up")
+                )
+    for followup in FOLLOWUPS_IN_DANGER:
+        if library.followup_item(followup, danger="general", today=today) is None:
+            problems.append(
+                Problem(
+                    where,
+                    f"followup:{followup}",
+                    "needs an approved answer in a danger conversation (danger: [general])",
+                )
+            )
     return problems
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
+
+from bot.components.risk_lexicon import DANGER_KINDS
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent / "content"
 NUMBERS_FILE = "emergency_numbers.yml"
@@ -68,11 +71,58 @@ INFO_INTENTS: Mapping[str, str] = {
     "request_human": "what happens when you talk to a counsellor",
 }
 
-KINDS: tuple[str, ...] = ("validation", "psychoeducation", "emergency", "info")
+# What the young person does in a turn, besides naming a topic: follow-up questions, answers to
+# the bot's safety question, taking something back. bot/context_cues.yml recognises them; an
+# item of kind "followup" answers one of them in the context of a topic or a danger kind.
+FOLLOWUPS: tuple[str, ...] = (
+    "what_to_do",
+    "is_dangerous",
+    "how_to_stop",
+    "happened_before",
+    "cannot_help",
+    "afraid_to_call",
+    "location",
+    "will_you_report",
+    "safe_now",
+    "not_safe",
+    "taking_back",
+    "afraid_of_carer",
+    "not_understood",
+)
+# Follow-ups that must have an answer for every danger kind (the rest may use "general").
+FOLLOWUPS_PER_DANGER: tuple[str, ...] = ("what_to_do",)
+# Follow-ups that must have a general answer in a danger conversation.
+FOLLOWUPS_IN_DANGER: tuple[str, ...] = (
+    "what_to_do",
+    "is_dangerous",
+    "happened_before",
+    "cannot_help",
+    "afraid_to_call",
+    "location",
+    "will_you_report",
+    "safe_now",
+    "taking_back",
+    "not_understood",
+)
+
+KINDS: tuple[str, ...] = ("validation", "psychoeducation", "emergency", "info", "followup")
 STATUSES: tuple[str, ...] = ("draft", "approved")
 MAX_BUBBLES = 3
 MAX_VALIDATION_BUBBLES = 1
+# A turn is at most three bubbles: emergency guidance leaves room for the line about the queue,
+# psychoeducation for the offer of a counsellor.
+MAX_BUBBLES_OF_KIND: Mapping[str, int] = {
+    "validation": 1,
+    "emergency": 2,
+    "followup": 2,
+    "psychoeducation": 2,
+}
 MAX_BUBBLE_CHARS = 300
+DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_NAMES_DA = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+_CARER_PLACEHOLDER = re.compile(r"\{carer(?::([^{}]+))?\}")
+DEFAULT_CARER = "din mor eller far"
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{number:([a-z0-9_]+)\}")
@@ -87,7 +137,12 @@ _ITEM_FIELDS = frozenset(
         "approved_at",
         "review_by",
         "status",
+        "danger",
+        "followup",
     }
+)
+_OPTIONAL_FIELDS = frozenset(
+    {"source", "approved_by", "approved_at", "danger", "followup", "open"}
 )
 _NUMBER_FIELDS = frozenset(
     {
@@ -97,6 +152,7 @@ _NUMBER_FIELDS = frozenset(
         "tel",
         "when",
         "hours",
+        "open",
         "source",
         "approved_by",
         "approved_at",
@@ -104,6 +160,46 @@ _NUMBER_FIELDS = frozenset(
         "status",
     }
 )
+
+
+@dataclass(frozen=True)
+class OpenWindow:
+    """A line is open from ``opens`` on each of ``days``, for ``minutes`` (past midnight too)."""
+
+    days: tuple[int, ...]  # 0 = Monday
+    opens: time
+    minutes: int
+
+    def spans(self, moment: datetime) -> bool:
+        for back in (0, 1):
+            day = moment.date() - timedelta(days=back)
+            if day.weekday() not in self.days:
+                continue
+            start = datetime.combine(day, self.opens, moment.tzinfo)
+            if start <= moment < start + timedelta(minutes=self.minutes):
+                return True
+        return False
+
+
+def parse_open_window(spec: str) -> OpenWindow:
+    """``"mon-sun 11:00-05:00"`` or ``"mon,wed 17:00-21:00"``; ValueError says what is wrong."""
+    match = re.fullmatch(r"\s*([a-z,\-]+)\s+(\d{2}):(\d{2})-(\d{2}):(\d{2})\s*", spec)
+    if not match:
+        raise ValueError(f"opening hours {spec!r} must look like 'mon-sun 11:00-05:00'")
+    days: list[int] = []
+    for part in match.group(1).split(","):
+        ends = part.split("-")
+        if len(ends) not in (1, 2) or any(end not in _WEEKDAYS for end in ends):
+            raise ValueError(f"unknown day(s) {part!r} in {spec!r} (use mon..sun)")
+        first, last = _WEEKDAYS.index(ends[0]), _WEEKDAYS.index(ends[-1])
+        days.extend(range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)])
+    h1, m1, h2, m2 = (int(match.group(i)) for i in range(2, 6))
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
+        raise ValueError(f"impossible time in {spec!r}")
+    minutes = (h2 * 60 + m2) - (h1 * 60 + m1)
+    if minutes <= 0:
+        minutes += 24 * 60  # open past midnight
+    return OpenWindow(tuple(sorted(set(days))), time(h1, m1), minutes)
 
 
 @dataclass(frozen=True)
@@ -143,6 +239,50 @@ class EmergencyNumber:
     review_by: date
     status: str
     file: str = ""
+    # None: hours unknown to the bot (it then never calls the line open or closed).
+    open_windows: tuple[OpenWindow, ...] | None = None
+
+    @property
+    def always_open(self) -> bool:
+        return self.open_windows is not None and any(
+            w.minutes >= 24 * 60 and len(w.days) == 7 for w in self.open_windows
+        )
+
+    def is_open(self, now: datetime) -> bool | None:
+        """Whether the line is open at ``now`` (aware datetime); None when hours are unknown."""
+        if self.open_windows is None:
+            return None
+        if self.always_open:
+            return True
+        moment = now.astimezone(DANISH_TIME)
+        return any(window.spans(moment) for window in self.open_windows)
+
+    def next_opening(self, now: datetime) -> datetime | None:
+        """When a closed line opens next (Danish time), None if open, unknown or never."""
+        if not self.open_windows or self.is_open(now):
+            return None
+        moment = now.astimezone(DANISH_TIME)
+        starts = [
+            datetime.combine(moment.date() + timedelta(days=ahead), window.opens, DANISH_TIME)
+            for ahead in range(8)
+            for window in self.open_windows
+            if (moment.date() + timedelta(days=ahead)).weekday() in window.days
+        ]
+        upcoming = [start for start in starts if start > moment]
+        return min(upcoming) if upcoming else None
+
+    def opens_text(self, now: datetime) -> str | None:
+        """Danish, e.g. "åbner kl. 11" or "åbner i morgen kl. 11"; None when open or unknown."""
+        opening = self.next_opening(now)
+        if opening is None:
+            return None
+        clock = f"{opening.hour}" if opening.minute == 0 else f"{opening:%H.%M}"
+        days_ahead = (opening.date() - now.astimezone(DANISH_TIME).date()).days
+        if days_ahead == 0:
+            return f"åbner kl. {clock}"
+        if days_ahead == 1:
+            return f"åbner i morgen kl. {clock}"
+        return f"åbner {_WEEKDAY_NAMES_DA[opening.weekday()]} kl. {clock}"
 
 
 @dataclass(frozen=True)
@@ -160,6 +300,14 @@ class ContentItem:
     file: str = ""
     # (theme order, position in its file): the deterministic order items are offered in.
     rank: tuple[int, int] = (0, 0)
+    # Danger kinds this item is guidance for ("general" fits every kind); empty for the rest.
+    danger: tuple[str, ...] = ()
+    # The follow-up this item answers (kind "followup" only).
+    followup: str | None = None
+
+    def number_ids(self) -> list[str]:
+        """The emergency numbers the item names, in the order they appear."""
+        return [n for bubble in self.bubbles for n in _PLACEHOLDER.findall(bubble)]
 
 
 @dataclass(frozen=True)
@@ -253,19 +401,102 @@ class ContentLibrary:
         candidates = self.items_for(intent, kind, exclude_ids=given_ids, today=today)
         return candidates[0] if candidates else None
 
-    def render(self, item: ContentItem) -> list[str]:
-        """The item's bubbles with every ``{number:<id>}`` filled from emergency_numbers.yml."""
-        return [render_bubble(bubble, self._numbers_by_id) for bubble in item.bubbles]
+    def danger_item(
+        self, danger: str, given_ids: Iterable[str] = (), today: date | None = None
+    ) -> ContentItem | None:
+        """The emergency guidance for this kind of danger: its own first, else the general one.
+
+        A kind's first item is the first response; later items (if any) are for when the young
+        person keeps writing about it. Once all were given the first is given again: guidance in
+        danger is never withheld because it was said before.
+        """
+        for kind in (danger, "general"):
+            items = [
+                item
+                for item in self.items
+                if item.kind == "emergency"
+                and kind in item.danger
+                and self.is_sendable(item, today or date.today())
+            ]
+            if items:
+                fresh = [item for item in items if item.id not in set(given_ids)]
+                return (fresh or items)[0]
+        return None
+
+    def followup_item(
+        self,
+        followup: str,
+        intent: str | None = None,
+        danger: str | None = None,
+        given_ids: Iterable[str] = (),
+        today: date | None = None,
+    ) -> ContentItem | None:
+        """The answer to a follow-up in context: for the danger kind, else the general danger
+        answer (in a danger conversation), else for the topic intent; None when nothing fits."""
+        today = today or date.today()
+        candidates = [
+            item
+            for item in self.items
+            if item.kind == "followup"
+            and item.followup == followup
+            and self.is_sendable(item, today)
+        ]
+        tiers: list[list[ContentItem]] = []
+        if danger:
+            tiers.append([item for item in candidates if danger in item.danger])
+            tiers.append([item for item in candidates if "general" in item.danger])
+        if intent:
+            tiers.append([item for item in candidates if not item.danger and intent in item.intents])
+        given = set(given_ids)
+        for tier in tiers:
+            if tier:
+                fresh = [item for item in tier if item.id not in given]
+                return (fresh or tier)[0]
+        return None
+
+    def render(
+        self, item: ContentItem, now: datetime | None = None, carer: str | None = None
+    ) -> list[str]:
+        """The item's bubbles with every ``{number:<id>}`` filled from emergency_numbers.yml.
+
+        Given ``now``, a line that is closed then is shown with when it opens ("70 201 201
+        (åbner kl. 11)"); every item that names such a line also names one that is always open
+        (checked by ``item_problems``). ``{carer}`` becomes the carer the young person named.
+        """
+        return [
+            render_bubble(bubble, self._numbers_by_id, now=now, carer=carer)
+            for bubble in item.bubbles
+        ]
 
 
-def render_bubble(bubble: str, numbers: Mapping[str, EmergencyNumber]) -> str:
+def carer_phrase(carer: str | None, default: str = DEFAULT_CARER) -> str:
+    """ "din far" for the carer entity "far"; the default when none (or several) were named."""
+    if not carer:
+        return default
+    carer = carer.strip().lower()
+    if carer in {"forældre", "mine forældre"}:
+        return "dine forældre"
+    return carer if carer.startswith(("din ", "dine ")) else f"din {carer}"
+
+
+def render_bubble(
+    bubble: str,
+    numbers: Mapping[str, EmergencyNumber],
+    now: datetime | None = None,
+    carer: str | None = None,
+) -> str:
     def fill(match: re.Match[str]) -> str:
         number_id = match.group(1)
         if number_id not in numbers:
             raise KeyError(f"unknown emergency number placeholder {match.group(0)}")
-        return numbers[number_id].number
+        number = numbers[number_id]
+        opens = number.opens_text(now) if now is not None else None
+        return f"{number.number} ({opens})" if opens else number.number
 
-    return _PLACEHOLDER.sub(fill, bubble)
+    def fill_carer(match: re.Match[str]) -> str:
+        return carer_phrase(carer, match.group(1) or DEFAULT_CARER)
+
+    return _CARER_PLACEHOLDER.sub(fill_carer, _PLACEHOLDER.sub(fill, bubble))
 
 
 # --- checks shared by the runtime and `make content-check` ------------------------------------
@@ -274,9 +505,9 @@ def placeholder_problems(bubble: str, numbers: Mapping[str, EmergencyNumber]) ->
     for number_id in _PLACEHOLDER.findall(bubble):
         if number_id not in numbers:
             problems.append(f"unknown placeholder {{number:{number_id}}}")
-    leftover = _PLACEHOLDER.sub("", bubble)
+    leftover = _CARER_PLACEHOLDER.sub("", _PLACEHOLDER.sub("", bubble))
     for stray in re.findall(r"\{[^{}]*\}?|\}", leftover):
-        problems.append(f"unknown placeholder {stray!r} (use {{number:<id>}})")
+        problems.append(f"unknown placeholder {stray!r} (use {{number:<id>}} or {{carer}})")
     return problems
 
 
@@ -297,6 +528,37 @@ def number_problems(number: EmergencyNumber, today: date) -> list[str]:
     return problems
 
 
+def _item_kind_problems(item: ContentItem, numbers: Mapping[str, EmergencyNumber]) -> list[str]:
+    problems = []
+    unknown = [d for d in item.danger if d not in DANGER_KINDS]
+    if unknown:
+        problems.append(f"unknown danger kind(s): {', '.join(unknown)}")
+    if item.kind == "emergency":
+        if not item.danger:
+            problems.append("an emergency item names the danger kind(s) it is guidance for")
+        if item.bubbles and not _PLACEHOLDER.search(item.bubbles[0]):
+            problems.append("an emergency item gives its number in the first bubble")
+    elif item.danger and item.kind != "followup":
+        problems.append("only emergency and followup items name a danger kind")
+    if item.kind == "followup":
+        if item.followup not in FOLLOWUPS:
+            problems.append(f"followup must be one of {', '.join(FOLLOWUPS)}")
+        if not item.danger and not item.intents:
+            problems.append("a followup item answers in a danger kind or a topic")
+    elif item.followup is not None:
+        problems.append("only followup items name a followup")
+    # A line with opening hours may be recommended only beside one that is always open.
+    named = [numbers[n] for n in item.number_ids() if n in numbers]
+    if any(not n.always_open for n in named) and not any(n.always_open for n in named):
+        problems.append(
+            "names a line that is not always open without naming one that is (112, 116 111 ...)"
+        )
+    for number in named:
+        if number.open_windows is None:
+            problems.append(f"names {number.id!r}, whose opening hours ('open') are not given")
+    return problems
+
+
 def item_problems(
     item: ContentItem, numbers: Mapping[str, EmergencyNumber], today: date
 ) -> list[str]:
@@ -309,7 +571,7 @@ def item_problems(
     if not item.approved_by.strip():
         problems.append("approved_by is missing")
     problems.extend(_approval_date_problems(item.status, item.approved_at, item.review_by, today))
-    limit = MAX_VALIDATION_BUBBLES if item.kind == "validation" else MAX_BUBBLES
+    limit = MAX_BUBBLES_OF_KIND.get(item.kind, MAX_BUBBLES)
     if not item.bubbles:
         problems.append("has no bubbles")
     elif len(item.bubbles) > limit:
@@ -333,6 +595,7 @@ def item_problems(
                 problems.append(
                     f"bubble {position} uses emergency number {number_id!r}, which may not be sent"
                 )
+    problems.extend(_item_kind_problems(item, numbers))
     return problems
 
 
@@ -462,6 +725,7 @@ def _read_numbers(path: Path, problems: list[Problem]) -> list[EmergencyNumber]:
             review_by=fields.day("review_by") or date.min,
             status=fields.status(),
             file=file,
+            open_windows=fields.open_windows(),
         )
         if fields.failed:
             continue
@@ -524,6 +788,8 @@ def _read_theme(path: Path, problems: list[Problem]) -> tuple[Theme | None, list
             status=fields.status(),
             file=file,
             rank=(order, index),
+            danger=fields.names("danger"),
+            followup=fields.text("followup", required=False) or None,
         )
         if not fields.failed:
             items.append(item)
@@ -557,7 +823,7 @@ class _Fields:
         missing = sorted(
             name
             for name in allowed
-            if name not in self.entry and name not in {"source", "approved_by", "approved_at"}
+            if name not in self.entry and name not in _OPTIONAL_FIELDS
         )
         if missing:
             self._fail(f"missing field(s): {', '.join(missing)}")
@@ -606,6 +872,30 @@ class _Fields:
                 pass
         self._fail(f"{name} must be a date (YYYY-MM-DD), got {value!r}")
         return None
+
+    def names(self, name: str) -> tuple[str, ...]:
+        value = self.entry.get(name)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self._fail(f"{name} must be a list of names")
+            return ()
+        return tuple(value)
+
+    def open_windows(self) -> tuple[OpenWindow, ...] | None:
+        value = self.entry.get("open")
+        if value is None:
+            return None
+        if value == "always":
+            return (OpenWindow(tuple(range(7)), time(0, 0), 24 * 60),)
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            self._fail("open must be 'always' or a list like ['mon-sun 11:00-05:00']")
+            return None
+        try:
+            return tuple(parse_open_window(v) for v in value)
+        except ValueError as error:
+            self._fail(str(error))
+            return None
 
     def intents(self) -> tuple[str, ...]:
         value = self.entry.get("intents")

@@ -28,7 +28,7 @@ from bot.content_library import (  # noqa: E402
     load_library,
 )
 
-TODAY = date(2026, 11, 22)
+TODAY = date(2026, 12, 1)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def test_render_fills_numbers_from_emergency_numbers_file(content_dir):
     edit_item(content_dir, "livslinien", number="70 99 99 99", tel="+4570999999")
     library = load_library(content_dir)
     assert "70 99 99 99" in " ".join(library.render(library.get("crisis_suicidal")))
-    assert "70 99 99 99" in " ".join(library.render(library.get("crisis_self_harm")))
+    assert "70 99 99 99" in " ".join(library.render(library.get("crisis_suicidal_followup")))
 
 
 # --- content-check catches each kind of problem -------------------------------------------------
@@ -277,11 +277,81 @@ def test_check_fails_when_a_topic_has_fewer_than_two_psychoeducation_items(capsy
 
 
 def test_check_fails_when_a_critical_intent_has_no_emergency_item(capsys, content_dir):
-    for item_id in ("crisis_self_harm", "crisis_self_harm_followup"):
+    for item_id in ("crisis_self_harm", "crisis_self_harm_followup", "crisis_overdose"):
         edit_item(content_dir, item_id, review_by=date(2026, 1, 31))
+    edit_item(content_dir, "crisis_bleeding", review_by=date(2026, 1, 31))
     code, lines = run_check(capsys, content_dir)
     assert code == 1
     assert any(":intent:self_harm: needs 1 approved emergency" in line for line in lines), lines
+    # ... and each kind of danger needs guidance of its own: the general script is not enough.
+    assert any(":danger:bleeding: needs an approved emergency" in line for line in lines), lines
+    assert any(":danger:overdose: needs an approved emergency" in line for line in lines), lines
+
+
+def test_check_fails_when_a_danger_kind_has_no_answer_to_what_to_do(capsys, content_dir):
+    edit_item(content_dir, "followup_what_to_do_locked_out", status="draft")
+    code, lines = run_check(capsys, content_dir)
+    assert code == 1
+    assert any(":danger:locked_out: needs an approved 'what_to_do'" in line for line in lines)
+
+
+def test_check_fails_when_an_item_names_a_closed_line_without_an_open_one(capsys, content_dir):
+    edit_item(
+        content_dir,
+        "crisis_suicidal",
+        bubbles=["Ring til Livslinien på {number:livslinien}.", "Du er ikke alene."],
+    )
+    code, lines = run_check(capsys, content_dir)
+    assert code == 1
+    problems = error_lines(lines, "crisis_suicidal")
+    assert any("without naming one that is" in line for line in problems), lines
+    assert any("gives its number in the first bubble" in line for line in problems) is False
+
+
+def test_check_fails_when_an_emergency_item_hides_its_number_after_the_first_bubble(
+    capsys, content_dir
+):
+    edit_item(
+        content_dir,
+        "crisis_overdose",
+        bubbles=["Det lyder farligt.", "Ring {number:112} nu."],
+    )
+    code, lines = run_check(capsys, content_dir)
+    assert code == 1
+    assert any(
+        "gives its number in the first bubble" in line
+        for line in error_lines(lines, "crisis_overdose")
+    ), lines
+
+
+def test_a_closed_line_is_shown_with_when_it_opens():
+    from datetime import datetime
+
+    from bot.content_library import DANISH_TIME
+
+    library = load_library()
+    item = library.get("crisis_suicidal")
+    at_night = datetime(2026, 12, 1, 6, 30, tzinfo=DANISH_TIME)  # Livslinien: 11-05
+    rendered = " ".join(library.render(item, now=at_night))
+    assert "70 201 201 (åbner kl. 11)" in rendered
+    assert "116 111" in rendered and "(åbner" not in rendered.replace("70 201 201 (åbner", "")
+    evening = datetime(2026, 12, 1, 22, 0, tzinfo=DANISH_TIME)
+    assert "70 201 201 (" not in " ".join(library.render(item, now=evening))
+    livslinien = library.number("livslinien")
+    assert livslinien.is_open(datetime(2026, 12, 2, 4, 59, tzinfo=DANISH_TIME))  # past midnight
+    assert not livslinien.is_open(datetime(2026, 12, 2, 5, 0, tzinfo=DANISH_TIME))
+    assert library.number("giftlinjen").is_open(at_night)
+    assert library.number("alkolinjen").is_open(at_night) is None  # hours unknown to the bot
+
+
+def test_the_named_carer_replaces_the_default():
+    library = load_library()
+    item = library.get("not_your_fault_core")
+    assert "din mor eller far" in library.render(item)[0]
+    assert "din far drikker" in library.render(item, carer="far")[0]
+    unconscious = " ".join(library.render(library.get("crisis_unconscious"), carer="mor"))
+    assert "din mor ikke kan vækkes" in unconscious
+    assert "personen" in " ".join(library.render(library.get("crisis_unconscious")))
 
 
 def test_check_fails_on_unknown_placeholder(capsys, content_dir):
