@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,11 @@ RECENT_HANDLINGS = 50
 
 def message_out(message: Message) -> MessageOut:
     return MessageOut(
-        id=message.id, sender=message.sender, text=message.text, created_at=message.created_at
+        id=message.id,
+        sender=message.sender,
+        text=message.text,
+        created_at=message.created_at,
+        quick_replies=message.quick_replies or None,
     )
 
 

@@ -86,6 +86,8 @@ class Message(Base):
     )
     sender: Mapped[str] = mapped_column(String(16))  # young | bot | counsellor
     text: Mapped[str] = mapped_column(Text)
+    # The titles of a bot line's buttons (Rasa quick replies); None for every other message.
+    quick_replies: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")

@@ -62,6 +62,8 @@ class MessageOut(BaseModel):
     sender: Literal["young", "bot", "counsellor"]
     text: str
     created_at: datetime
+    # Button titles of a bot line (Rasa quick replies); sending one is sending its title as text.
+    quick_replies: list[str] | None = None
 
 
 class QueueInfo(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -44,16 +45,36 @@ def load_duty_to_report(path: Path) -> dict[str, Any]:
     return guidance
 
 
-def emergency_numbers() -> list[dict[str, str]]:
-    """The approved numbers, for the always-visible emergency panel of the chat page."""
-    return [
-        {
-            "id": n.id,
-            "name": n.name,
-            "number": n.number,
-            "tel": n.tel,
-            "when": n.when,
-            "hours": n.hours,
-        }
-        for n in content_library().sendable_numbers()
-    ]
+def _open_state(number: Any, now: datetime) -> tuple[bool | None, str | None]:
+    """Open now, and when it opens if not: None, None while the library has no opening hours.
+
+    The content library computes both from each line's structured hours (Danish time); a line
+    whose hours it does not know is neither called open nor closed.
+    """
+    is_open = getattr(number, "is_open", None)
+    opens_text = getattr(number, "opens_text", None)
+    open_now = is_open(now) if callable(is_open) else None
+    if open_now is None:
+        return None, None
+    return bool(open_now), (None if open_now or not callable(opens_text) else opens_text(now))
+
+
+def emergency_numbers(now: datetime | None = None) -> list[dict[str, Any]]:
+    """The approved numbers, for the emergency panel of the chat page, with open-now state."""
+    now = now or datetime.now(UTC)
+    numbers = []
+    for n in content_library().sendable_numbers(now.date()):
+        open_now, opens_text = _open_state(n, now)
+        numbers.append(
+            {
+                "id": n.id,
+                "name": n.name,
+                "number": n.number,
+                "tel": n.tel,
+                "when": n.when,
+                "hours": n.hours,
+                "open_now": open_now,
+                "opens_text": opens_text,
+            }
+        )
+    return numbers

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import StreamingResponse
@@ -23,7 +25,7 @@ from handoff_service.db import utcnow
 from handoff_service.events import EventBroker, format_sse
 from handoff_service.models import Conversation
 from handoff_service.notify import conversation_channel, publish_messages, publish_queue_changed
-from handoff_service.rasa_client import RasaUnavailable, send_to_rasa
+from handoff_service.rasa_client import BotLine, RasaUnavailable, send_to_rasa
 from handoff_service.ratelimit import retry_after_header
 from handoff_service.risk_net import risk_match
 from handoff_service.schemas import (
@@ -48,9 +50,18 @@ BUSY = (
 
 
 def _store_bot_lines(
-    session: Session, conversation: Conversation, lines: list[str]
+    session: Session, conversation: Conversation, lines: Sequence[str | BotLine]
 ) -> list[MessageOut]:
-    return [ops.message_out(ops.add_message(session, conversation, "bot", line)) for line in lines]
+    """Stores the bot's lines: the service's own texts, or Rasa's lines with their buttons."""
+    stored = []
+    for line in lines:
+        if isinstance(line, str):
+            line = BotLine(line)
+        message = ops.add_message(session, conversation, "bot", line.text)
+        if line.quick_replies:
+            message.quick_replies = list(line.quick_replies)
+        stored.append(ops.message_out(message))
+    return stored
 
 
 @router.post(
@@ -234,7 +245,7 @@ async def sse_stream(
 
 
 @router.get("/emergency-numbers")
-def list_emergency_numbers() -> list[dict[str, str]]:
+def list_emergency_numbers() -> list[dict[str, Any]]:
     return emergency_numbers()
 
 
