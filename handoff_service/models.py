@@ -41,6 +41,11 @@ class Conversation(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64))
+    # Keyed hash of the short pickup code (handoff_service/pickup.py); the code itself is never
+    # stored. None for conversations started before pickup codes existed.
+    pickup_hash: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
     status: Mapped[str] = mapped_column(String(16), default="bot")  # bot|queued|active|closed
     risk: Mapped[str] = mapped_column(String(16), default="normal")
     risk_rank: Mapped[int] = mapped_column(Integer, default=0)

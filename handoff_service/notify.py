@@ -27,6 +27,16 @@ def publish_messages(broker: EventBroker, conversation_id: str, messages: list[M
         )
 
 
+def publish_typing(broker: EventBroker, conversation_id: str, sender: str) -> None:
+    """Someone in a live conversation is writing; the pages show it for a few seconds."""
+    broker.publish(conversation_channel(conversation_id), "typing", {"sender": sender})
+
+
+def publish_token_replaced(broker: EventBroker, conversation_id: str) -> None:
+    """The conversation was opened with its pickup code: an older token no longer works."""
+    broker.publish(conversation_channel(conversation_id), "token_replaced", {})
+
+
 def publish_status(broker: EventBroker, conversation: Conversation, queue: dict | None) -> None:
     broker.publish(
         conversation_channel(conversation.id),
@@ -85,4 +95,11 @@ def publish_queue_changed(
         )
     if conversation is not None and conversation.status != "queued":
         publish_status(broker, conversation, None)
+        if reason == "claim":
+            # The young person's page says so in words: "En rådgiver har taget din samtale".
+            broker.publish(
+                conversation_channel(conversation.id),
+                "counsellor_joined",
+                {"at": now.isoformat()},
+            )
     broker.publish(DASHBOARD, "queue", dashboard_event(reason, conversation, context.waiting_count))

@@ -78,8 +78,23 @@ class QueueInfo(BaseModel):
 class ConversationCreated(BaseModel):
     id: str
     token: str
+    # The short code to come back with from any device (e.g. "K7QM-3XPD-9T"); shown once,
+    # only its keyed hash is stored.
+    pickup_code: str
     status: Status
     messages: list[MessageOut]
+
+
+class PickupIn(BaseModel):
+    code: str = Field(max_length=64)
+
+
+class PickedUp(BaseModel):
+    """A conversation opened with its pickup code: a fresh token (the old one stops working)."""
+
+    id: str
+    token: str
+    status: Status
 
 
 class ConversationOut(BaseModel):

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handoff_service import conversations as ops
 from handoff_service.api.deps import (
+    NOT_FOUND,
+    BearerDep,
     BrokerDep,
     RateLimitsDep,
     SessionDep,
@@ -20,22 +23,38 @@ from handoff_service.api.deps import (
     TextsDep,
     WritingConversationDep,
     YoungConversationDep,
+    current_user,
+    find_conversation,
 )
 from handoff_service.db import utcnow
 from handoff_service.events import EventBroker, format_sse
 from handoff_service.models import Conversation
-from handoff_service.notify import conversation_channel, publish_messages, publish_queue_changed
+from handoff_service.notify import (
+    conversation_channel,
+    publish_messages,
+    publish_queue_changed,
+    publish_token_replaced,
+    publish_typing,
+)
+from handoff_service.pickup import hash_pickup_code, new_pickup_code, normalise_pickup_code
 from handoff_service.rasa_client import BotLine, RasaUnavailable, send_to_rasa
-from handoff_service.ratelimit import retry_after_header
+from handoff_service.ratelimit import client_key, retry_after_header
 from handoff_service.risk_net import risk_match
 from handoff_service.schemas import (
     ConversationCreated,
     ConversationOut,
     MessageIn,
     MessageOut,
+    PickedUp,
+    PickupIn,
     ServiceStatus,
     Triage,
     TurnOut,
+)
+from handoff_service.security import (
+    conversation_token_matches,
+    hash_conversation_token,
+    new_conversation_token,
 )
 from handoff_service.texts import emergency_numbers
 
@@ -47,6 +66,14 @@ KEEPALIVE_SECONDS = 15
 BUSY = (
     "Der er rigtig mange, der skriver lige nu. Prøv igen om et øjeblik. Er du i fare, så ring 112."
 )
+PICKUP_NOT_FOUND = (
+    "Vi kan ikke finde en samtale med den kode. Tjek, at du har skrevet alle 10 tegn, "
+    "fx K7QM-3XPD-9T."
+)
+TOO_MANY_PICKUPS = (
+    "Der er prøvet for mange koder lige nu. Vent lidt, og prøv så igen. Er du i fare, så ring 112."
+)
+TOO_MANY_TYPING = "Vent et øjeblik."
 
 
 def _store_bot_lines(
@@ -76,6 +103,11 @@ def start_conversation(
             status.HTTP_429_TOO_MANY_REQUESTS, BUSY, headers=retry_after_header(wait)
         )
     conversation, token = ops.create_conversation(session)
+    pickup_code = new_pickup_code()
+    # 30**10 codes: a clash with a live one is so unlikely that the unique index may refuse it.
+    conversation.pickup_hash = hash_pickup_code(
+        normalise_pickup_code(pickup_code), settings.secret_key
+    )
     session.commit()
     try:
         lines = send_to_rasa(
@@ -90,8 +122,50 @@ def start_conversation(
     session.commit()
     logger.info("conversation started")
     return ConversationCreated(
-        id=conversation.id, token=token, status=conversation.status, messages=greeting
+        id=conversation.id,
+        token=token,
+        pickup_code=pickup_code,
+        status=conversation.status,
+        messages=greeting,
     )
+
+
+@router.post("/conversations/pickup", response_model=PickedUp)
+def pick_up_conversation(
+    body: PickupIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    limits: RateLimitsDep,
+) -> PickedUp:
+    """Open a conversation with its short pickup code; a fresh token replaces the old one."""
+    for limiter, key in ((limits.pickup_clients, client_key(request)), (limits.pickups, "all")):
+        if (wait := limiter.hit(key)) is not None:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                TOO_MANY_PICKUPS,
+                headers=retry_after_header(wait),
+            )
+    code = normalise_pickup_code(body.code)
+    conversation = (
+        session.scalar(
+            select(Conversation).where(
+                Conversation.pickup_hash == hash_pickup_code(code, settings.secret_key)
+            )
+        )
+        if code
+        else None
+    )
+    if conversation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, PICKUP_NOT_FOUND)
+    token = new_conversation_token()
+    conversation.token_hash = hash_conversation_token(token)
+    session.commit()
+    # A page still open with the old token learns that the conversation moved.
+    publish_token_replaced(broker, conversation.id)
+    logger.info("conversation picked up")
+    return PickedUp(id=conversation.id, token=token, status=conversation.status)
 
 
 @router.post("/conversations/{conversation_id}/messages", response_model=TurnOut)
@@ -242,6 +316,54 @@ async def sse_stream(
                 yield ": keepalive\n\n"
                 continue
             yield format_sse(item["event"], item["data"])
+
+
+def typing_party(
+    conversation_id: str, session: SessionDep, settings: SettingsDep, credentials: BearerDep
+) -> tuple[Conversation, str]:
+    """Who is typing: the young person (their token) or the counsellor holding it (staff JWT)."""
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Mangler koden til samtalen (Authorization: Bearer).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    conversation = find_conversation(session, conversation_id)
+    if conversation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    if conversation_token_matches(credentials.credentials, conversation.token_hash):
+        return conversation, "young"
+    if credentials.credentials.count(".") != 2:  # not a JWT: a wrong conversation token
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    user = current_user(session, settings, credentials)
+    if user.role not in ("counsellor", "admin"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Din rolle giver ikke adgang til dette.")
+    if conversation.status != "active" or conversation.counsellor_id != user.id:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "Samtalen er ikke din lige nu. Tag den fra køen først."
+        )
+    return conversation, "counsellor"
+
+
+@router.post("/conversations/{conversation_id}/typing", status_code=status.HTTP_204_NO_CONTENT)
+def typing(
+    party: Annotated[tuple[Conversation, str], Depends(typing_party)],
+    broker: BrokerDep,
+    limits: RateLimitsDep,
+) -> Response:
+    """A typing signal, relayed to the other side of a live conversation: never any text.
+
+    The young person's signal reaches the counsellor holding the conversation (only while it is
+    active); the counsellor's reaches the young person. At most one per side every 2 s.
+    """
+    conversation, sender = party
+    if (wait := limits.typing.hit(f"{conversation.id}:{sender}")) is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_TYPING, headers=retry_after_header(wait)
+        )
+    if conversation.status == "active":
+        publish_typing(broker, conversation.id, sender)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/emergency-numbers")
