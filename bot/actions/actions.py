@@ -1,14 +1,19 @@
-"""The bot's custom actions: shift-aware greeting, topic support, crisis response and handoff.
+"""The bot's custom actions: the shift-aware greeting and one action for every other turn.
 
-Every word sent comes from the domain's responses or the approved content library; the actions
-only choose. Calls to the handoff service are best effort for words (the young person is always
-answered) but the crisis response is sent before anything that could fail.
+``action_respond`` reads the turn (intent, the risk lexicon's danger kind, the context cue) and
+the conversation's slots, asks :func:`bot.actions.dialogue.plan_turn` what to do, and carries the
+plan out. Every word sent comes from the domain's responses or the approved content library; the
+actions only choose. A turn is at most three bubbles, the emergency number first. Calls to the
+handoff service are best effort for words (the young person is always answered), but emergency
+guidance is sent before anything that could fail.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,14 +23,30 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import handoff_client
-from bot.actions.triage import (
-    consecutive_fallbacks,
-    risk_of_intent,
-    triage_payload,
-)
-from bot.content_library import ContentLibrary, load_library
+from bot.actions.dialogue import TOPIC_INTENTS, Plan, TurnInput, plan_turn
+from bot.actions.triage import consecutive_fallbacks, triage_payload
+from bot.components.risk_lexicon import RiskLexicon, default_lexicon_path, risk_rank
+from bot.content_library import DANISH_TIME, ContentItem, ContentLibrary, load_library
+from bot.context_cues import ContextCues, load_cues
 
 logger = logging.getLogger(__name__)
+MAX_BUBBLES_PER_TURN = 3
+# From 90 minutes the wait is said in whole hours ("cirka 2 timer"), as the status bar does.
+HOURS_FROM_MINUTES = 90
+CARERS = frozenset(
+    {
+        "mor",
+        "far",
+        "stedfar",
+        "stedmor",
+        "bedstemor",
+        "bedstefar",
+        "mors kæreste",
+        "fars kæreste",
+        "plejeforælder",
+        "forældre",
+    }
+)
 
 
 @lru_cache(maxsize=4)
@@ -37,6 +58,21 @@ def library() -> ContentLibrary:
     return _library(os.environ.get("BOT_CONTENT_DIR"))
 
 
+@lru_cache(maxsize=1)
+def lexicon() -> RiskLexicon:
+    return RiskLexicon.from_yaml(default_lexicon_path())
+
+
+def cues() -> ContextCues:
+    return load_cues()
+
+
+def now() -> datetime:
+    """Danish time now; BOT_NOW (ISO 8601) fixes it for tests of opening hours."""
+    fixed = os.environ.get("BOT_NOW")
+    return datetime.fromisoformat(fixed) if fixed else datetime.now(DANISH_TIME)
+
+
 def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message or {}).get("intent", {}).get("name")
 
@@ -45,52 +81,48 @@ def given_ids(tracker: Tracker) -> list[str]:
     return list(tracker.get_slot("content_given") or [])
 
 
-def send_item(dispatcher: CollectingDispatcher, item: Any) -> None:
-    for bubble in library().render(item):
-        dispatcher.utter_message(text=bubble)
-
-
-def send_next_item(
-    dispatcher: CollectingDispatcher, intent: str, kind: str, given: list[str]
-) -> str | None:
-    """Send the first approved item of this kind for the intent not yet given; its id or None."""
-    item = library().next_item(intent, kind, given)
-    if item is None:
+def named_carer(tracker: Tracker) -> str | None:
+    """The carer the young person named most recently; "forældre" when they named both."""
+    values = [v for v in (tracker.get_slot("carer") or []) if v in CARERS]
+    if not values:
         return None
-    send_item(dispatcher, item)
-    given.append(item.id)
-    return item.id
+    if {"mor", "far"} <= set(values):
+        return "forældre"
+    return values[-1]
 
 
-def utter_queue_position(dispatcher: CollectingDispatcher, turn: dict[str, Any]) -> None:
-    queue = turn.get("queue") or {}
-    position = queue.get("position")
-    if turn.get("status") != "queued" or position is None:
-        return
-    if queue.get("shift_open") and queue.get("eta_minutes") is not None:
-        dispatcher.utter_message(
-            response="utter_queued_open", queue_position=position, eta_minutes=queue["eta_minutes"]
-        )
-    elif queue.get("next_shift_text"):
-        dispatcher.utter_message(
-            response="utter_queued_closed", queue_position=position, next_shift_text=queue["next_shift_text"]
-        )
-    else:
-        dispatcher.utter_message(response="utter_queued_unknown", queue_position=position)
+@dataclass
+class Turn:
+    """The bubbles of one turn; never more than three, so the danger number stays in view."""
 
+    dispatcher: CollectingDispatcher
+    carer: str | None
+    given: list[str]
+    bubbles: int = 0
+    events: list[EventType] = field(default_factory=list)
 
-def report_triage(tracker: Tracker, given: list[str], reason: str) -> None:
-    try:
-        handoff_client.update_triage(tracker.sender_id, triage_payload(tracker, given, reason))
-    except handoff_client.HandoffUnavailable:
-        pass  # the next handoff carries the same summary; words to the young person come first
+    @property
+    def room(self) -> int:
+        return MAX_BUBBLES_PER_TURN - self.bubbles
 
+    def item(self, item: ContentItem | None, keep: int = 0) -> bool:
+        """Send an approved item (as many bubbles as fit, leaving ``keep`` for what follows)."""
+        if item is None:
+            return False
+        bubbles = library().render(item, now=now(), carer=self.carer)
+        for bubble in bubbles[: max(0, self.room - keep)]:
+            self.dispatcher.utter_message(text=bubble)
+            self.bubbles += 1
+        if item.id not in self.given:
+            self.given.append(item.id)
+        return True
 
-def hand_off(tracker: Tracker, given: list[str], reason: str) -> dict[str, Any] | None:
-    try:
-        return handoff_client.hand_off(tracker.sender_id, triage_payload(tracker, given, reason))
-    except handoff_client.HandoffUnavailable:
-        return None
+    def say(self, response: str, **values: Any) -> None:
+        if self.room <= 0:
+            logger.warning("turn full; response %s not sent", response)
+            return
+        self.dispatcher.utter_message(response=response, **values)
+        self.bubbles += 1
 
 
 def service_status() -> dict[str, Any] | None:
@@ -100,11 +132,89 @@ def service_status() -> dict[str, Any] | None:
         return None
 
 
+def queue_state(tracker: Tracker) -> dict[str, Any] | None:
+    try:
+        return handoff_client.queue_state(tracker.sender_id)
+    except handoff_client.HandoffUnavailable:
+        return None
+
+
+def hand_off(
+    tracker: Tracker, given: list[str], reason: str, risk: str, danger: str | None
+) -> dict[str, Any] | None:
+    payload = triage_payload(tracker, given, reason, risk=risk, danger=danger)
+    try:
+        return handoff_client.hand_off(tracker.sender_id, payload)
+    except handoff_client.HandoffUnavailable:
+        return None
+
+
+def report_triage(tracker: Tracker, given: list[str], reason: str, risk: str) -> None:
+    try:
+        handoff_client.update_triage(
+            tracker.sender_id, triage_payload(tracker, given, reason, risk=risk)
+        )
+    except handoff_client.HandoffUnavailable:
+        pass  # the next handoff carries the same summary; words to the young person come first
+
+
+def say_queue_place(turn: Turn, queue_turn: dict[str, Any], crisis: bool = False) -> None:
+    """One line about the place in the queue, in the words of the page's status bar."""
+    queue = queue_turn.get("queue") or {}
+    position = queue.get("position")
+    if queue_turn.get("status") != "queued" or position is None:
+        return
+    eta = queue.get("eta_minutes")
+    prefix = "utter_crisis_queue" if crisis else "utter_queue"
+    if queue.get("shift_open") and eta is not None:
+        if eta < HOURS_FROM_MINUTES:
+            turn.say(f"{prefix}_open", queue_position=position, eta_minutes=max(1, eta))
+        else:
+            turn.say(f"{prefix}_open_hours", queue_position=position, eta_hours=round(eta / 60))
+    elif queue.get("next_shift_text"):
+        if eta is not None and eta >= HOURS_FROM_MINUTES:
+            turn.say(
+                f"{prefix}_closed_hours",
+                queue_position=position,
+                next_shift_text=queue["next_shift_text"],
+                eta_hours=round(eta / 60),
+            )
+        else:
+            turn.say(
+                f"{prefix}_closed",
+                queue_position=position,
+                next_shift_text=queue["next_shift_text"],
+            )
+    else:
+        turn.say(f"{prefix}_unknown", queue_position=position)
+
+
+def read_turn(tracker: Tracker) -> TurnInput:
+    text = (tracker.latest_message or {}).get("text") or ""
+    matches = lexicon().match_all(text)
+    message_risk = max((m.risk for m in matches), key=risk_rank, default="normal")
+    return TurnInput(
+        intent=latest_intent(tracker),
+        message_danger=lexicon().danger_kind(text),
+        message_risk=message_risk,
+        cue=cues().match(text),
+        risk=tracker.get_slot("risk") or "normal",
+        danger_kind=tracker.get_slot("danger_kind"),
+        topic=tracker.get_slot("active_topic"),
+        queued=bool(tracker.get_slot("handed_off")),
+        last_offer=tracker.get_slot("last_offer"),
+        consecutive_fallbacks=consecutive_fallbacks(tracker),
+        words=len(text.split()),
+    )
+
+
 class ActionGreet(Action):
     def name(self) -> str:
         return "action_greet"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         already_talking = any(event.get("event") == "bot" for event in tracker.events)
         if already_talking:
             dispatcher.utter_message(response="utter_greet_again")
@@ -115,216 +225,205 @@ class ActionGreet(Action):
             dispatcher.utter_message(response="utter_greet_open")
         else:
             if status and status.get("next_shift_text"):
-                dispatcher.utter_message(response="utter_greet_closed", next_shift_text=status["next_shift_text"])
+                dispatcher.utter_message(
+                    response="utter_greet_closed", next_shift_text=status["next_shift_text"]
+                )
             else:
                 dispatcher.utter_message(response="utter_greet_closed_unknown")
             dispatcher.utter_message(response="utter_greet_closed_offer")
-        given = given_ids(tracker)
-        send_next_item(dispatcher, "greet", "info", given)
-        return [SlotSet("content_given", given)]
+        return []
 
 
-class ActionTopicSupport(Action):
-    """Validate the feeling, give one approved item not given before, offer a counsellor."""
+class ActionRespond(Action):
+    """Every turn but the greeting: plan it (bot/actions/dialogue.py), then carry the plan out."""
 
     def name(self) -> str:
-        return "action_topic_support"
+        return "action_respond"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        intent = latest_intent(tracker) or "out_of_scope"
-        given = given_ids(tracker)
-        send_next_item(dispatcher, intent, "validation", given)
-        if send_next_item(dispatcher, intent, "psychoeducation", given) is None:
-            dispatcher.utter_message(response="utter_more_not_available")
-        events: list[EventType] = [SlotSet("content_given", given)]
-        if tracker.get_slot("handed_off"):
-            dispatcher.utter_message(response="utter_ask_more")
-            events.append(SlotSet("last_offer", None))
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        reading = read_turn(tracker)
+        plan = plan_turn(reading)
+        turn = Turn(dispatcher, named_carer(tracker), given_ids(tracker))
+        step = getattr(self, f"_{plan.action}")
+        offer = step(turn, tracker, plan, reading)
+        events: list[EventType] = [
+            SlotSet("content_given", turn.given),
+            SlotSet("risk", plan.risk),
+            SlotSet("last_offer", offer),
+        ]
+        if plan.topic and plan.topic in TOPIC_INTENTS:
+            events.append(SlotSet("active_topic", plan.topic))
+        if plan.action == "crisis":
+            events.append(SlotSet("danger_kind", plan.danger))
+        return [*events, *turn.events]
+
+    # -- steps; each returns the offer it left open ("counsellor", "safety" or None) ---------
+
+    def _crisis(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput) -> None:
+        danger = plan.danger or "general"
+        repeat = reading.danger_kind == danger and reading.risk == "critical"
+        # Guidance for this kind first (the second item of the kind when it is said again).
+        turn.item(library().danger_item(danger, turn.given if repeat else ()), keep=1)
+        newly = not reading.queued or reading.risk != "critical"
+        queue_turn = hand_off(tracker, turn.given, "crisis", "critical", danger)
+        if queue_turn is None:
+            turn.say("utter_queue_failed")
+        elif newly:
+            say_queue_place(turn, queue_turn, crisis=True)
+        turn.events.append(SlotSet("handed_off", queue_turn is not None or reading.queued))
+        return None
+
+    def _followup(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput) -> str | None:
+        item = library().followup_item(
+            plan.followup or "not_understood",
+            intent=plan.topic,
+            danger=plan.danger,
+            given_ids=turn.given,
+        )
+        if item is None and plan.followup in ("safe_now", "taking_back"):
+            turn.say("utter_glad_you_are_ok")
+            return None
+        if item is None and plan.critical:
+            item = library().followup_item("not_understood", danger=plan.danger or "general")
+        if item is None and plan.topic:
+            return self._topic(turn, tracker, plan, reading)
+        if item is None:
+            return self._fallback(turn, tracker, plan, reading)
+        if plan.followup == "afraid_of_carer":
+            turn.item(item, keep=1)
+            turn.say("utter_ask_safe")  # with buttons that answer it
+            report_triage(tracker, turn.given, "afraid_of_carer", plan.risk)
+            return "safety"
+        offer_room = 0 if reading.queued or plan.critical else 1
+        turn.item(item, keep=offer_room)
+        if plan.critical or reading.queued:
+            if plan.critical and not reading.queued:
+                queue_turn = hand_off(tracker, turn.given, "crisis", "critical", plan.danger)
+                if queue_turn:
+                    say_queue_place(turn, queue_turn, crisis=True)
+                    turn.events.append(SlotSet("handed_off", True))
+            return None
+        turn.say("utter_offer_counsellor")
+        report_triage(tracker, turn.given, "followup", plan.risk)
+        return "counsellor"
+
+    def _high_risk(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput) -> str:
+        """Violence or threats: validate, queue (risk high), and ask whether they are safe now."""
+        lib = library()
+        newly = not reading.queued or risk_rank(reading.risk) < risk_rank("high")
+        if newly:
+            turn.item(lib.next_item("violence", "validation", turn.given) or None, keep=2)
         else:
-            dispatcher.utter_message(response="utter_offer_counsellor")
-            events.append(SlotSet("last_offer", "counsellor"))
-        report_triage(tracker, given, "topic")
-        return events
-
-
-class ActionViolence(Action):
-    """High risk: validate, give the emergency-plan knowledge, and queue with risk high."""
-
-    def name(self) -> str:
-        return "action_violence"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        given = given_ids(tracker)
-        send_next_item(dispatcher, "violence", "validation", given)
-        send_next_item(dispatcher, "violence", "psychoeducation", given)
-        turn = hand_off(tracker, given, "violence")
-        if turn is None:
-            dispatcher.utter_message(response="utter_queue_failed")
-            return [SlotSet("content_given", given)]
-        dispatcher.utter_message(response="utter_high_risk_queued")
-        utter_queue_position(dispatcher, turn)
-        return [SlotSet("content_given", given), SlotSet("handed_off", True), SlotSet("risk", "high")]
-
-
-class ActionCrisis(Action):
-    """Critical risk: the emergency response first, then first place in the queue."""
-
-    def name(self) -> str:
-        return "action_crisis"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        intent = latest_intent(tracker)
-        if risk_of_intent(intent) != "critical":
-            intent = "suicidal"  # reached through a rule only for critical intents; stay on the safe side
-        given = given_ids(tracker)
-        # A first response, then follow-ups if they keep writing about it; the numbers every time.
-        if send_next_item(dispatcher, intent, "emergency", given) is None:
-            items = library().items_for(intent, "emergency")
-            if items:
-                send_item(dispatcher, items[0])
-        turn = hand_off(tracker, given, "crisis")
-        events: list[EventType] = [SlotSet("content_given", given), SlotSet("risk", "critical")]
-        if turn is None:
-            dispatcher.utter_message(response="utter_queue_failed")
-            return events
-        queue = turn.get("queue") or {}
-        if queue.get("shift_open"):
-            dispatcher.utter_message(response="utter_crisis_queue_open")
+            turn.item(lib.next_item("violence", "psychoeducation", turn.given), keep=1)
+        queue_turn = hand_off(tracker, turn.given, "violence", plan.risk, reading.danger_kind)
+        if queue_turn is None:
+            turn.say("utter_queue_failed")
         else:
-            dispatcher.utter_message(
-                response="utter_crisis_queue_closed",
-                next_shift_text=queue.get("next_shift_text") or "så snart der er en rådgiver",
-            )
-        return [*events, SlotSet("handed_off", True)]
+            turn.events.append(SlotSet("handed_off", True))
+            if newly:
+                say_queue_place(turn, queue_turn)
+        turn.say("utter_ask_safe")
+        return "safety"
 
-
-def queue_for_counsellor(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    given = given_ids(tracker)
-    if tracker.get_slot("handed_off"):
-        try:
-            turn = handoff_client.queue_state(tracker.sender_id)
-        except handoff_client.HandoffUnavailable:
-            turn = None
-        if turn and turn.get("status") == "queued" and turn.get("queue"):
-            dispatcher.utter_message(response="utter_already_queued", queue_position=turn["queue"]["position"])
-            return [SlotSet("last_offer", None)]
-    turn = hand_off(tracker, given, "request_human")
-    if turn is None:
-        dispatcher.utter_message(response="utter_queue_failed")
-        return [SlotSet("last_offer", None)]
-    utter_queue_position(dispatcher, turn)
-    send_next_item(dispatcher, "request_human", "info", given)
-    dispatcher.utter_message(response="utter_ask_topic_while_waiting")
-    return [SlotSet("content_given", given), SlotSet("handed_off", True), SlotSet("last_offer", None)]
-
-
-class ActionHandoff(Action):
-    """The young person's wish comes first: queue at once, then ask what it is about."""
-
-    def name(self) -> str:
-        return "action_handoff"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        return queue_for_counsellor(dispatcher, tracker)
-
-
-class ActionAnswerOffer(Action):
-    def name(self) -> str:
-        return "action_answer_offer"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        offer = tracker.get_slot("last_offer")
-        if offer == "counsellor" and latest_intent(tracker) == "affirm":
-            return queue_for_counsellor(dispatcher, tracker)
-        if offer == "counsellor":
-            dispatcher.utter_message(response="utter_ok_no_counsellor")
+    def _topic(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput) -> str | None:
+        intent = plan.topic or "feeling_sad"
+        lib = library()
+        validation = lib.next_item(intent, "validation", turn.given)
+        education = lib.next_item(intent, "psychoeducation", turn.given)
+        offer = 0 if reading.queued else 1
+        room_for_education = len(education.bubbles) if education else 0
+        if validation and 1 + room_for_education + offer <= MAX_BUBBLES_PER_TURN:
+            turn.item(validation)
+        if education is not None:
+            turn.item(education, keep=offer)
         else:
-            dispatcher.utter_message(response="utter_ask_more")
-        return [SlotSet("last_offer", None)]
+            turn.say("utter_more_not_available")
+        report_triage(tracker, turn.given, "topic", plan.risk)
+        if reading.queued:
+            return None
+        turn.say("utter_offer_counsellor")
+        return "counsellor"
 
+    def _handoff(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput) -> None:
+        if reading.queued:
+            state = queue_state(tracker)
+            if state and state.get("status") == "queued" and state.get("queue"):
+                turn.say("utter_already_queued", queue_position=state["queue"]["position"])
+                return None
+        queue_turn = hand_off(tracker, turn.given, "request_human", plan.risk, reading.danger_kind)
+        if queue_turn is None:
+            turn.say("utter_queue_failed")
+            return None
+        turn.events.append(SlotSet("handed_off", True))
+        say_queue_place(turn, queue_turn)
+        turn.say("utter_come_back")
+        turn.say("utter_ask_topic_while_waiting")
+        return None
 
-class ActionWaitTime(Action):
-    def name(self) -> str:
-        return "action_wait_time"
+    def _answer_offer(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput):
+        if reading.last_offer == "counsellor" and reading.intent == "affirm":
+            return self._handoff(turn, tracker, plan, reading)
+        if reading.last_offer == "counsellor":
+            turn.say("utter_ok_no_counsellor")
+        else:
+            turn.say("utter_ask_more")
+        return None
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        try:
-            turn = handoff_client.queue_state(tracker.sender_id)
-        except handoff_client.HandoffUnavailable:
-            turn = None
-        queue = (turn or {}).get("queue")
-        if turn and turn.get("status") == "queued" and queue:
-            if queue.get("shift_open") and queue.get("eta_minutes") is not None:
-                dispatcher.utter_message(
-                    response="utter_wait_time_queued_open",
-                    queue_position=queue["position"],
-                    eta_minutes=queue["eta_minutes"],
-                )
-            else:
-                dispatcher.utter_message(
-                    response="utter_wait_time_queued_closed",
-                    queue_position=queue["position"],
-                    next_shift_text=queue.get("next_shift_text") or "senere",
-                )
-            return []
+    def _wait_time(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput):
+        state = queue_state(tracker)
+        if state and state.get("status") == "queued" and state.get("queue"):
+            say_queue_place(turn, state, crisis=plan.critical)
+            return None
         status = service_status()
         if status is None:
-            dispatcher.utter_message(response="utter_opening_hours_unknown")
+            turn.say("utter_opening_hours_unknown")
         elif status.get("shift_open"):
-            dispatcher.utter_message(
-                response="utter_wait_time_not_queued_open",
+            turn.say(
+                "utter_wait_time_not_queued_open",
                 waiting_count=status.get("waiting_count", 0),
                 eta_minutes=status.get("eta_minutes") or 0,
             )
         else:
-            dispatcher.utter_message(
-                response="utter_wait_time_not_queued_closed",
+            turn.say(
+                "utter_wait_time_not_queued_closed",
                 next_shift_text=status.get("next_shift_text") or "senere",
             )
-        return [SlotSet("last_offer", "counsellor")]
+        return "counsellor"
 
-
-class ActionOpeningHours(Action):
-    def name(self) -> str:
-        return "action_opening_hours"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    def _opening_hours(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput):
         status = service_status()
         if status is None:
-            dispatcher.utter_message(response="utter_opening_hours_unknown")
+            turn.say("utter_opening_hours_unknown")
         elif status.get("shift_open"):
-            dispatcher.utter_message(
-                response="utter_opening_hours_open", shift_end_text=status.get("current_shift_end_text") or ""
+            turn.say(
+                "utter_opening_hours_open",
+                shift_end_text=status.get("current_shift_end_text") or "",
             )
         elif status.get("next_shift_text"):
-            dispatcher.utter_message(response="utter_opening_hours_closed", next_shift_text=status["next_shift_text"])
+            turn.say("utter_opening_hours_closed", next_shift_text=status["next_shift_text"])
         else:
-            dispatcher.utter_message(response="utter_opening_hours_unknown")
-        return [SlotSet("last_offer", "counsellor")]
+            turn.say("utter_opening_hours_unknown")
+        if reading.queued:
+            return None
+        return "counsellor"
 
-
-class ActionAnonymity(Action):
-    def name(self) -> str:
-        return "action_anonymity"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        given = given_ids(tracker)
-        if send_next_item(dispatcher, "ask_anonymity", "info", given) is None:
+    def _anonymity(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput) -> None:
+        item = library().next_item("ask_anonymity", "info", turn.given)
+        if item is None:
             items = library().items_for("ask_anonymity", "info")
-            if items:
-                send_item(dispatcher, items[0])
-        return [SlotSet("content_given", given)]
+            item = items[0] if items else None
+        turn.item(item)
+        return None
 
+    def _utter(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput) -> None:
+        turn.say(plan.response or "utter_ask_more")
+        return None
 
-class ActionFallback(Action):
-    """Not understood: ask again; after two misunderstandings in a row, offer a human."""
-
-    def name(self) -> str:
-        return "action_fallback"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        if consecutive_fallbacks(tracker) >= 2:
-            dispatcher.utter_message(response="utter_fallback_offer_counsellor")
-            return [SlotSet("last_offer", "counsellor")]
-        dispatcher.utter_message(response="utter_fallback")
-        return []
+    def _fallback(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput):
+        if reading.consecutive_fallbacks >= 2 and not reading.queued:
+            turn.say("utter_fallback_offer_counsellor")
+            return "counsellor"
+        turn.say("utter_fallback")
+        return None

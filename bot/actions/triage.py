@@ -79,13 +79,28 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
     return count
 
 
-def triage_payload(tracker: Tracker, content_given: list[str], reason: str) -> dict[str, Any]:
+def triage_payload(
+    tracker: Tracker,
+    content_given: list[str],
+    reason: str,
+    risk: str = "normal",
+    danger: str | None = None,
+) -> dict[str, Any]:
+    """What the counsellor sees. ``risk`` is the dialogue's verdict (it can know more than the
+    intents, e.g. "nej, jeg er ikke i sikkerhed"); the service keeps the highest risk ever seen."""
     intents = intents_seen(tracker)
+    entities = entities_seen(tracker)
+    if danger:
+        entities["danger"] = [danger]
+    observed = max(highest_risk(intents), risk, key=RISK_RANK.__getitem__)
+    topic = main_topic(intents)
+    if danger and RISK_RANK[observed] == RISK_RANK["critical"] and risk_of_intent(topic) != "critical":
+        topic = "immediate_danger"
     return {
-        "risk": highest_risk(intents),
-        "topic": main_topic(intents),
+        "risk": observed,
+        "topic": topic,
         "intents": intents,
-        "entities": entities_seen(tracker),
+        "entities": entities,
         "content_given": content_given,
         "reason": reason,
     }

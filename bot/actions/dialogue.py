@@ -1,0 +1,178 @@
+"""What the bot does in a young person's turn: one plain function from what was said and what the
+conversation already knows to a plan (pure Python, no Rasa, no I/O; the actions carry it out).
+
+The order of the checks is the safety policy:
+1. an answer to the bot's own question (the safety question, the offer of a counsellor);
+2. "nej, jeg er ikke i sikkerhed" escalates;
+3. a new danger in this message (the risk lexicon names its kind) gets that kind's guidance;
+4. "jeg er i sikkerhed nu" and "det var for sjov" are answers, not emergencies: heard gently,
+   risk kept (it never goes down);
+5. a follow-up question is answered in the conversation's context (danger kind, then topic);
+6. the classifier's intent; in a conversation in crisis, a message the bot cannot place gets a
+   short answer with the number that fits the danger kind, never a bare "I didn't understand".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.components.risk_lexicon import intent_risk, risk_rank
+
+TOPIC_INTENTS = frozenset(
+    {
+        "parent_alcohol",
+        "parent_drugs",
+        "own_substance_use",
+        "feeling_guilt",
+        "feeling_sad",
+        "feeling_anxious",
+        "conflict_home",
+        "violence",
+    }
+)
+CRITICAL_INTENT_DANGER = {"suicidal": "suicidal", "self_harm": "self_harm"}
+SIMPLE_RESPONSES = {
+    "bot_challenge": "utter_bot_challenge",
+    "thank": "utter_thank",
+    "goodbye": "utter_goodbye",
+}
+SERVICE_PLANS = {
+    "request_human": "handoff",
+    "ask_wait_time": "wait_time",
+    "ask_opening_hours": "opening_hours",
+    "ask_anonymity": "anonymity",
+}
+# A follow-up this short is about the conversation's topic, not a new one.
+SHORT_FOLLOWUP_WORDS = 6
+# Follow-ups that, outside any context, are better answered by the intent the classifier chose.
+NEEDS_CONTEXT = frozenset(
+    {
+        "what_to_do",
+        "is_dangerous",
+        "how_to_stop",
+        "happened_before",
+        "cannot_help",
+        "afraid_to_call",
+        "location",
+        "will_you_report",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    """One turn as the actions see it: this message, then what the conversation knows."""
+
+    intent: str | None  # after the fallback classifier and the safety net
+    message_danger: str | None = None  # the lexicon's danger kind in this message
+    message_risk: str = "normal"  # the lexicon's risk in this message
+    cue: str | None = None  # bot/context_cues.yml
+    risk: str = "normal"  # the conversation's risk so far
+    danger_kind: str | None = None  # the conversation's danger kind so far
+    topic: str | None = None  # the conversation's active topic
+    queued: bool = False
+    last_offer: str | None = None  # "counsellor" | "safety" | None
+    consecutive_fallbacks: int = 0
+    words: int = 0  # length of the message, in words
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do: ``action`` names the step; the other fields are its context."""
+
+    action: str
+    danger: str | None = None
+    followup: str | None = None
+    topic: str | None = None
+    response: str | None = None
+    risk: str = "normal"  # the conversation's risk after this turn (never lower than before)
+
+    @property
+    def critical(self) -> bool:
+        return self.risk == "critical"
+
+
+def _raised(current: str, observed: str) -> str:
+    return observed if risk_rank(observed) > risk_rank(current) else current
+
+
+def plan_turn(turn: TurnInput) -> Plan:
+    intent = turn.intent or "nlu_fallback"
+    risk = _raised(turn.risk, turn.message_risk)
+    in_crisis = risk == "critical" or turn.danger_kind is not None
+    topic = intent if intent in TOPIC_INTENTS else turn.topic
+    if turn.cue in NEEDS_CONTEXT and turn.topic and turn.words <= SHORT_FOLLOWUP_WORDS:
+        # "er det farligt?" right after own hash use is about the hash, whatever the classifier
+        # makes of five words; a longer message that names another topic moves the conversation.
+        topic = turn.topic
+
+    def plan(action: str, **fields) -> Plan:
+        fields.setdefault("topic", topic)
+        fields.setdefault("risk", risk)
+        return Plan(action, **fields)
+
+    def crisis(danger: str) -> Plan:
+        return plan("crisis", danger=danger, risk="critical")
+
+    # 1. The answer to the bot's own question.
+    if turn.last_offer == "safety" and turn.message_danger is None:
+        if intent == "affirm" or turn.cue == "safe_now":
+            return plan("followup", followup="safe_now", danger=turn.danger_kind or "general")
+        if intent == "deny" or turn.cue == "not_safe":
+            return crisis(turn.danger_kind or "general")
+    if turn.last_offer == "counsellor" and intent in ("affirm", "deny") and turn.cue is None:
+        return plan("answer_offer")
+
+    # 2. Not safe: when in doubt about risk, escalate.
+    if turn.cue == "not_safe" and turn.message_danger is None:
+        return crisis(turn.danger_kind or "general")
+
+    # 3. A new danger in this message, whatever else it says.
+    reassured = turn.cue in ("safe_now", "taking_back")
+    if turn.message_danger is not None and not reassured:
+        if turn.danger_kind == turn.message_danger and turn.cue in NEEDS_CONTEXT:
+            return plan(
+                "followup", followup=turn.cue, danger=turn.message_danger, risk="critical"
+            )
+        return crisis(turn.message_danger)
+
+    # 4. Heard as answers, not as new emergencies.
+    if reassured and turn.message_risk == "normal" and (in_crisis or risk == "high"):
+        return plan("followup", followup=turn.cue, danger=turn.danger_kind or "general")
+    if reassured and turn.message_risk == "normal" and risk_rank(intent_risk(intent)) > 0:
+        # A reassuring message the classifier read as danger, in a calm conversation: no alarm.
+        return plan("utter", response="utter_glad_you_are_ok")
+
+    # 5. Follow-ups in context.
+    if turn.cue == "afraid_of_carer" and turn.message_risk == "normal" and not in_crisis:
+        return plan("followup", followup="afraid_of_carer", topic=topic or "feeling_anxious")
+    if turn.cue in NEEDS_CONTEXT and (in_crisis or topic):
+        return plan(
+            "followup",
+            followup=turn.cue,
+            danger=turn.danger_kind if in_crisis else None,
+        )
+
+    # 6. The classifier's intent.
+    if intent_risk(intent) == "critical":
+        danger = CRITICAL_INTENT_DANGER.get(intent) or turn.danger_kind or "general"
+        return crisis(danger)
+    if intent == "violence":
+        return plan("high_risk", risk=_raised(risk, "high"))
+    if intent in TOPIC_INTENTS:
+        return plan("topic")
+    if intent in SERVICE_PLANS:
+        return plan(SERVICE_PLANS[intent])
+    if intent == "greet":
+        return plan("utter", response="utter_greet_again")
+    if intent in ("affirm", "deny"):
+        return plan("answer_offer")
+    if in_crisis and intent in ("nlu_fallback", "out_of_scope", "thank", "goodbye"):
+        if intent in ("thank", "goodbye"):
+            return plan("utter", response=SIMPLE_RESPONSES[intent])
+        return plan("followup", followup="not_understood", danger=turn.danger_kind or "general")
+    if intent in SIMPLE_RESPONSES:
+        return plan("utter", response=SIMPLE_RESPONSES[intent])
+    if intent == "out_of_scope":
+        return plan("utter", response="utter_out_of_scope")
+    return plan("fallback")

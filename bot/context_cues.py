@@ -1,0 +1,95 @@
+"""Recognises what a young person does in a turn besides naming a topic (bot/context_cues.yml).
+
+Follow-up questions ("hvad skal jeg gøre nu", "er det farligt"), answers to the safety question
+("jeg er i sikkerhed nu") and taking a message back ("det var for sjov") are answered in the
+context of the conversation, so the intent classifier (whose taxonomy is fixed) need not know
+them. Pure Python on the risk lexicon's pattern engine, so the same syntax and spelling
+tolerance apply, and both the action server and tests can use it without Rasa.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from re import Pattern
+from typing import Any
+
+import yaml
+
+from bot.components.risk_lexicon import RiskLexicon, _compile_pattern, normalise
+from bot.content_library import FOLLOWUPS
+
+DEFAULT_CUES_PATH = Path(__file__).resolve().parent / "context_cues.yml"
+# Cues the bot's own dialogue needs (not_understood is the bot's, never recognised in text).
+RECOGNISED: tuple[str, ...] = tuple(f for f in FOLLOWUPS if f != "not_understood")
+
+
+class ContextCueError(ValueError):
+    """The cue file is malformed (unknown cue, bad pattern ...)."""
+
+
+@dataclass(frozen=True)
+class Cue:
+    cue_id: str
+    patterns: tuple[Pattern[str], ...]
+    unless: tuple[Pattern[str], ...]
+
+    def fires(self, normalised: str) -> bool:
+        blocked = [u.span() for p in self.unless for u in p.finditer(normalised)]
+        for pattern in self.patterns:
+            for hit in pattern.finditer(normalised):
+                start, end = hit.span()
+                if end > start and not any(b0 < end and start < b1 for b0, b1 in blocked):
+                    return True
+        return False
+
+
+class ContextCues:
+    """The cues of bot/context_cues.yml, tried in file order; see :meth:`match`."""
+
+    def __init__(self, cues: tuple[Cue, ...]) -> None:
+        self.cues = cues
+
+    @classmethod
+    def from_yaml(cls, path: Path | None = None) -> ContextCues:
+        path = path or DEFAULT_CUES_PATH
+        with open(path, encoding="utf-8") as handle:
+            return cls.from_dict(yaml.safe_load(handle), source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<cues>") -> ContextCues:
+        if not isinstance(data, dict) or not isinstance(data.get("cues"), list):
+            raise ContextCueError(f"{source}: expected a mapping with a 'cues' list")
+        macros = RiskLexicon._compile_macros(data.get("macros") or {}, source)
+        cues = []
+        for raw in data["cues"]:
+            cue_id = raw.get("id") if isinstance(raw, dict) else None
+            if cue_id not in RECOGNISED:
+                raise ContextCueError(f"{source}: cue id must be one of {RECOGNISED}, got {cue_id!r}")
+            where = f"{source}: cue {cue_id}"
+            patterns = tuple(
+                _compile_pattern(p, "phrase", macros, where) for p in raw.get("patterns") or []
+            )
+            if not patterns:
+                raise ContextCueError(f"{where}: no patterns")
+            unless = tuple(
+                _compile_pattern(p, "phrase", macros, where) for p in raw.get("unless") or []
+            )
+            cues.append(Cue(cue_id, patterns, unless))
+        return cls(tuple(cues))
+
+    def match(self, text: str) -> str | None:
+        """The first cue (in file order) that fires on ``text``, or None."""
+        normalised = normalise(text or "")
+        if not normalised:
+            return None
+        for cue in self.cues:
+            if cue.fires(normalised):
+                return cue.cue_id
+        return None
+
+
+@lru_cache(maxsize=2)
+def load_cues(path: str | None = None) -> ContextCues:
+    return ContextCues.from_yaml(Path(path) if path else None)
