@@ -25,6 +25,11 @@ A rule fires on a pattern match unless one of its ``unless`` patterns matches a
 span that overlaps the match (hard negatives such as "død træt" or "om selvmord
 i dansk"), and, for rules with ``requires``, only if one of those patterns
 occurs anywhere in the message (emoji need a co-occurring word).
+
+The file's top-level ``reassurance`` patterns ("jeg er ikke i fare", "er i
+sikkerhed nu", "han er gået i seng") are added to the ``unless`` of every
+critical rule: a negated or reassuring danger phrase never raises a critical
+intent by itself, while a real danger elsewhere in the same message still does.
 """
 
 from __future__ import annotations
@@ -510,6 +515,10 @@ class RiskLexicon:
         if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
             raise RiskLexiconError(f"{source}: expected a mapping with a 'rules' list")
         macros = cls._compile_macros(data.get("macros") or {}, source)
+        reassurance = tuple(
+            _compile_pattern(p, "phrase", macros, f"{source}: reassurance")
+            for p in _as_list(data.get("reassurance"), source, "reassurance")
+        )
         rules: list[RiskRule] = []
         seen_ids = set()
         for index, raw in enumerate(data["rules"]):
@@ -553,7 +562,8 @@ class RiskLexicon:
                     unless=tuple(
                         _compile_pattern(p, "phrase", macros, where)
                         for p in _as_list(raw.get("unless"), where, "unless")
-                    ),
+                    )
+                    + (reassurance if intent_risk(intent) == "critical" else ()),
                     requires=tuple(
                         _compile_pattern(p, "phrase", macros, where)
                         for p in _as_list(raw.get("requires"), where, "requires")
