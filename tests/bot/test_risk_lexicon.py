@@ -493,9 +493,9 @@ def test_v5_hard_negatives_do_not_trip(lexicon: RiskLexicon, text: str) -> None:
 
 
 def test_lemmas_let_a_rule_fire_on_an_inflection_it_does_not_list(lexicon: RiskLexicon) -> None:
-    text = "fik trangen til at skære igen"
+    text = "jeg rispede mig i går"
     assert lexicon.match(text) is None
-    match = lexicon.match(text, lemmas="få trang til at skære igen")
+    match = lexicon.match(text, lemmas="jeg rispe mig i går")
     assert match is not None and match.intent == "self_harm"
 
 
@@ -533,3 +533,288 @@ def test_only_critical_rules_name_a_danger_kind() -> None:
     data = {"rules": [{"id": "x", "intent": "violence", "danger": "weapon", "patterns": ["kniv"]}]}
     with pytest.raises(RiskLexiconError, match="only critical"):
         RiskLexicon.from_dict(data)
+
+
+# --------------------------------------------------------------------------- #
+# Version 6 (issue 11): danger kinds on every immediate_danger rule, bleeding that will not
+# stop, an overdose told as drinking, negated or reassuring danger words, hyperbole, a
+# parent's habitual drink-driving, and mixed messages where the crisis comes last.
+# --------------------------------------------------------------------------- #
+
+#: immediate_danger rules that are truly general (the dialogue's general guidance fits them).
+GENERAL_DANGER_RULES = {"danger_help_now", "danger_emoji", "danger_fire", "danger_v6_general"}
+
+
+def test_every_immediate_danger_rule_names_its_kind(lexicon: RiskLexicon) -> None:
+    unnamed = {r.rule_id for r in lexicon.rules
+               if r.intent == "immediate_danger" and r.danger is None}
+    assert unnamed == GENERAL_DANGER_RULES
+
+
+def test_bleeding_has_its_own_rule(lexicon: RiskLexicon) -> None:
+    rules = {r.rule_id: r for r in lexicon.rules}
+    assert rules["danger_bleeding"].danger == "bleeding"
+    assert lexicon.match("skal jeg ringe 112").rule_id == "danger_help_now"
+
+
+BLEEDING = [
+    "det bløder og vil ikke stoppe",
+    "blodet stopper ikk",
+    "har skåret for dybt",
+    "jeg skar mig alt for dybt i aften",
+    "kan ikke få blodet til at stoppe",
+    "det bløder helt vildt fra mit håndled",
+    "håndklædet er helt gennemblødt",
+    "snittet er rigtig dybt",
+    "der er blod over det hele på badeværelset",
+    "skal det syes? det bløder stadig",
+]
+
+BLEEDING_NEGATIVES = [
+    "min næse bløder og vil ikke stoppe",
+    "jeg har næseblod der ikke vil stoppe",
+    "jeg har min mens og det bløder meget",
+    "mensen stopper ikke, er det normalt",
+    "mit tandkød bløder når jeg børster tænder",
+    "han stopper ikke med at snakke",
+    "regnen stopper ikke",
+    "skar mig i fingeren da jeg skar løg",
+    "jeg skar dybt i låret",  # self-harm, not a bleeding emergency by itself
+]
+
+
+@pytest.mark.parametrize("text", BLEEDING)
+def test_bleeding(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is not None and match.intent == "immediate_danger", (text, match)
+    assert lexicon.danger_kind(text) == "bleeding", text
+
+
+@pytest.mark.parametrize("text", BLEEDING_NEGATIVES)
+def test_bleeding_hard_negatives(lexicon: RiskLexicon, text: str) -> None:
+    assert lexicon.danger_kind(text) != "bleeding", (text, lexicon.match_all(text))
+    match = lexicon.match(text)
+    assert match is None or match.rule_id != "danger_bleeding", (text, match)
+
+
+OVERDOSE_AS_DRINKING = [
+    "drak en halv flaske vodka og tog mors piller oveni",
+    "har drukket en hel flaske vin og taget 6 sovepiller",
+    "jeg har bællet sprut og så tog jeg fars piller",
+    "jeg har blandet sovepiller med vodka",
+    "blandede mors stesolid med rom for en time siden",
+    "tog en masse piller og har drukket vodka",
+    "har drukket og taget speed og mit hjerte hamrer",
+    "tog alt for meget mdma",
+    "har drukket en hel flaske vodka alene og kan ikke stå op",
+    "nogen har puttet noget i mit glas",
+    "jeg tror jeg har alkoholforgiftning",
+]
+
+OVERDOSE_NEGATIVES = [
+    "min mor drak en flaske vin og tog sovepiller",
+    "min far drikker og tager piller hver dag",
+    "jeg drak to øl og tog en panodil mod hovedpine",
+    "er det farligt at drikke og tage piller",
+    "er det farligt at tage p-piller og drikke",
+    "jeg drak en halv flaske vodka til festen i lørdags",
+    "jeg tager speed for at kunne læse",
+    "købte piller over snap er det farligt",
+    "jeg fik madforgiftning af sushi",
+    "jeg har taget molly 2 gange nu",
+]
+
+
+@pytest.mark.parametrize("text", OVERDOSE_AS_DRINKING)
+def test_overdose_told_as_drinking(lexicon: RiskLexicon, text: str) -> None:
+    assert lexicon.danger_kind(text) == "overdose", (text, lexicon.match_all(text))
+
+
+@pytest.mark.parametrize("text", OVERDOSE_NEGATIVES)
+def test_drinking_and_pills_that_are_no_overdose(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is None or match.risk != "critical", (text, match)
+
+
+UNCONSCIOUS = [
+    "min mor ligger på gulvet og ånder ikke",
+    "min mor vil ikke vågne",
+    "han ligger helt slap og svarer ikke",
+    "jeg kan ikke mærke om hun trækker vejret",
+    "vi var til fest og nu kan jeg ikke vække hende",
+    "hun reagerer ikke når jeg ryster hende",
+    "hans læber er helt blå",
+    "hun holdt op med at trække vejret",
+    "mor har taget alle sine piller og vågner ikke",
+]
+
+UNCONSCIOUS_NEGATIVES = [
+    "jeg kan ikke trække vejret når jeg får angst",
+    "jeg trækker ikke vejret ordentligt når de skændes",
+    "jeg kan ikke vågne om morgenen",
+    "min far bevæger sig ikke fra sofaen hele weekenden",
+    "min mor svarer ikke på mine beskeder",
+    "ja hun trækker vejret fint nu",
+]
+
+
+@pytest.mark.parametrize("text", UNCONSCIOUS)
+def test_unconscious_or_not_breathing(lexicon: RiskLexicon, text: str) -> None:
+    assert lexicon.danger_kind(text) == "unconscious", (text, lexicon.match_all(text))
+
+
+@pytest.mark.parametrize("text", UNCONSCIOUS_NEGATIVES)
+def test_unconscious_hard_negatives(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is None or match.risk != "critical", (text, match)
+
+
+REASSURANCE = [
+    "ja jeg er safe nu, han gik i seng",
+    "nej jeg er ikke i fare lige nu",
+    "jeg er i sikkerhed",
+    "ja jeg er i sikkerhed nu",
+    "han er gået i seng",
+    "jeg har det ok nu",
+    "han slår ikke lige nu, han er gået i seng",
+    "nej han slår ikke mere",
+    "nej jeg har ikke selvmordstanker",
+    "nej jeg tænker ikke på selvmord",
+    "nej nej jeg er ikke suicidal",
+    "nej jeg vil ikke skade mig selv",
+    "jeg har ikke tænkt mig at tage mit liv",
+    "nej ingen er kommet til skade",
+    "det er ovre nu",
+    "ja hun er vågnet igen",
+]
+
+
+@pytest.mark.parametrize("text", REASSURANCE)
+def test_reassurance_never_raises_a_critical_intent(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is None or match.risk != "critical", (text, match)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg er i sikkerhed nu men min veninde har taget en masse piller",
+        "jeg er ikke i fare men jeg har skåret mig igen i nat",
+        "han er gået i seng men jeg vil ikke leve mere",
+        "jeg er ikke i sikkerhed herhjemme",
+        "jeg er i fare lige nu",
+    ],
+)
+def test_reassurance_does_not_hide_a_real_danger_in_the_same_message(
+    lexicon: RiskLexicon, text: str
+) -> None:
+    match = lexicon.match(text)
+    assert match is not None and match.risk == "critical", (text, match)
+
+
+HYPERBOLE = [
+    "det her tager livet af mig",
+    "den her opgave kommer til at tage livet af mig",
+    "lektierne tager livet af mig lol",
+    "min lærer slår mig ihjel hvis jeg ikke afleverer",
+    "min træner slår mig ihjel hvis jeg kommer for sent",
+    "mine venner dræber mig hvis jeg ikke kommer",
+    "hans jokes slår mig ihjel",
+    "det spil slår mig ihjel",
+    "min mor flår hovedet af mig hvis hun ser min karakter",
+    "jeg dør literally af cringe",
+    "jeg tænker på at springe ud over for mine forældre",
+    "det er et skridt frem at jeg fortæller det",
+]
+
+
+@pytest.mark.parametrize("text", HYPERBOLE)
+def test_hyperbole_is_not_risk(lexicon: RiskLexicon, text: str) -> None:
+    assert lexicon.match(text) is None, (text, lexicon.match(text))
+
+
+def test_hyperbole_does_not_hide_the_real_thing(lexicon: RiskLexicon) -> None:
+    assert lexicon.match("jeg vil tage livet af mig").intent == "suicidal"
+    assert lexicon.match("jeg kommer til at tage livet af mig").intent == "suicidal"
+    assert lexicon.match("min bror slår mig").intent == "violence"
+    assert lexicon.match("far siger han slår mig ihjel hvis jeg siger det").intent == "violence"
+
+
+HABITUAL_DRINK_DRIVING = [
+    "min far kører tit bil når han har drukket",
+    "far kører altid fuld hjem fra sine venner i weekenden",
+    "min mor kørte os hjem efter hun havde fået vin i lørdags",
+    "min far kørte fuld med os i sommerferien",
+    "han plejer at køre efter han har fået nogle øl",
+    "min far har fået frakendt kørekortet for spritkørsel",
+    "jeg er bange for at min mor kører fuld igen en dag",
+]
+
+
+@pytest.mark.parametrize("text", HABITUAL_DRINK_DRIVING)
+def test_habitual_drink_driving_is_not_danger_now(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is None or match.risk != "critical", (text, match)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "min far er fuld og nu vil han køre min lillesøster til hendes veninde",
+        "far er skæv og lige nu sidder han bag rattet",
+        "han er hammered og vil køre os hjem fra festen",
+    ],
+)
+def test_drink_driving_now(lexicon: RiskLexicon, text: str) -> None:
+    assert lexicon.danger_kind(text) == "drunk_driving", (text, lexicon.match_all(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("min mor er på speed hele tiden og jeg har kradset mine arme op igen", "self_harm"),
+        ("far har drukket siden i går og jeg har ridset mine arme igen", "self_harm"),
+        ("de skændes hver aften og så ridser jeg mig bare", "self_harm"),
+        ("min far drikker hver dag og jeg orker ikke at leve mere", "suicidal"),
+        ("mor er på piller og far er aldrig hjemme, jeg tænker bare på at dø", "suicidal"),
+        ("det går fint i skolen men i går tog jeg alle mine piller", "immediate_danger"),
+        ("mor drikker hver weekend og nu ligger hun i badekarret og vågner ikke",
+         "immediate_danger"),
+    ],
+)
+def test_mixed_messages_where_the_crisis_comes_last(
+    lexicon: RiskLexicon, text: str, intent: str
+) -> None:
+    match = lexicon.match(text)
+    assert match is not None and match.intent == intent, (text, match)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg kradser mine myggestik",
+        "jeg har et ar på maven efter blindtarmsoperationen",
+        "min mor så mit snit og blev sur",
+        "jeg har fået nye cuts i håret",
+        "min mor er faldet i igen",
+        "tre måneder uden snus og nu røg jeg igen",
+        "min kat er væk for altid",
+        "jeg gør det i aften",
+        "vi har valgt datoen for festen",
+        "I skal ikke regne med mig til fodbold mere",
+        "jeg har lyst til at cutte den video",
+        "han har en kniv samling",
+    ],
+)
+def test_v6_hard_negatives(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is None or match.risk != "critical", (text, match)
+
+
+def test_reassurance_patterns_reach_every_critical_rule() -> None:
+    data = {"reassurance": ["er i sikkerhed"],
+            "rules": [{"id": "d", "intent": "immediate_danger", "patterns": ["er i sikkerhed"]},
+                      {"id": "v", "intent": "violence", "patterns": ["er i sikkerhed"]}]}
+    lexicon = RiskLexicon.from_dict(data)
+    # the critical rule is vetoed, the high one (violence) keeps its own unless list
+    assert lexicon.match("jeg er i sikkerhed").rule_id == "v"
