@@ -57,6 +57,7 @@ __all__ = [
     "intent_risk",
     "normalise",
     "risk_rank",
+    "settle_reassurance",
 ]
 
 #: Risk level of each risky intent; every other intent (and ``nlu_fallback``) is "normal".
@@ -487,12 +488,37 @@ def _as_list(value: Any, source: str, key: str) -> list[str]:
     raise RiskLexiconError(f"{source}: '{key}' must be a string or a list of strings")
 
 
+FALLBACK_INTENT = "nlu_fallback"
+
+
+def settle_reassurance(ranking: Sequence[str], text: str) -> str:
+    """The intent for a reassurance a classifier read as critical: its best non-critical intent
+    (``ranking``: intent names, best first), else deny or affirm by the first word."""
+    for name in ranking:
+        if name != FALLBACK_INTENT and intent_risk(name) != "critical":
+            return name
+    first = (text.strip().split() or [""])[0].lower().strip(",.!")
+    return "deny" if first in {"nej", "næ", "nope", "nah", "no", "nix"} else "affirm"
+
+
+#: A reassurance that comes with "but", "although" or "still" is no reassurance.
+_CONTRAST = re.compile(r"(?<!\w)(?:men|selvom|selv om|stadig|alligevel|endnu|but|although)(?!\w)")
+#: A short reassurance is an answer, not a story: at most this many words.
+REASSURANCE_MAX_WORDS = 12
+
+
 class RiskLexicon:
     """A set of compiled risk rules; see :meth:`match`."""
 
-    def __init__(self, rules: Iterable[RiskRule], version: str | int | None = None) -> None:
+    def __init__(
+        self,
+        rules: Iterable[RiskRule],
+        version: str | int | None = None,
+        reassurance: Iterable[Pattern[str]] = (),
+    ) -> None:
         self.rules: tuple[RiskRule, ...] = tuple(rules)
         self.version = version
+        self.reassurance: tuple[Pattern[str], ...] = tuple(reassurance)
         order = {intent: index for index, intent in enumerate(_INTENT_PRIORITY)}
         # Highest risk first, then the most urgent intent, then file order.
         self._ordered = sorted(
@@ -571,7 +597,7 @@ class RiskLexicon:
                     danger=danger,
                 )
             )
-        return cls(rules, version=data.get("version"))
+        return cls(rules, version=data.get("version"), reassurance=reassurance)
 
     @staticmethod
     def _compile_macros(raw_macros: Any, source: str) -> dict[str, str]:
@@ -642,6 +668,24 @@ class RiskLexicon:
             if fragment is not None:
                 return RiskMatch(rule.intent, rule.risk, rule.rule_id, fragment, rule.danger)
         return None
+
+    def reassured(self, text: str, lemmas: str | None = None) -> bool:
+        """Whether ``text`` is a short reassurance and nothing critical besides.
+
+        "nej jeg er ikke i fare lige nu", "ja jeg er safe nu, han er gået i seng": one of the
+        file's ``reassurance`` patterns matches, no critical rule fires (on the text or its
+        lemmas), the message has at most :data:`REASSURANCE_MAX_WORDS` words and no "men",
+        "selvom" or "stadig" (a reassurance with a but is no reassurance). RiskSafetyNet then
+        keeps a classifier from reading the danger words in it as an emergency.
+        """
+        normalised = normalise(text)
+        if not normalised or not self.reassurance:
+            return False
+        if len(normalised.split()) > REASSURANCE_MAX_WORDS or _CONTRAST.search(normalised):
+            return False
+        if not any(p.search(normalised) for p in self.reassurance):
+            return False
+        return all(m.risk != "critical" for m in self.match_all(text, lemmas))
 
     def rule_counts(self) -> dict[str, int]:
         """Number of rules per intent."""

@@ -17,7 +17,13 @@ lexicon's intent carries a higher risk than the
 predicted one (``nlu_fallback`` and every non-risk intent count as "normal"), the
 prediction is replaced by the lexicon's intent with confidence 1.0, the old
 prediction follows it in ``intent_ranking``, and the reason is recorded under
-``risk_safety_net`` in the parse output. It never lowers a prediction.
+``risk_safety_net`` in the parse output.
+
+It lowers a prediction in one case only: a short reassurance ("nej jeg er ikke i fare lige
+nu", "ja jeg er safe nu, han er gået i seng", see :meth:`RiskLexicon.reassured`) that the
+classifier read as a critical intent because of its danger words. Then the best non-critical
+intent of the classifier's ranking is used (affirm/deny when the ranking has none), so the
+young person is not trapped in the emergency script; the reason is recorded the same way.
 """
 
 from __future__ import annotations
@@ -41,7 +47,14 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from .risk_lexicon import RiskLexicon, default_lexicon_path, intent_risk, risk_rank
+from .risk_lexicon import (
+    FALLBACK_INTENT,
+    RiskLexicon,
+    default_lexicon_path,
+    intent_risk,
+    risk_rank,
+    settle_reassurance,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +128,11 @@ class RiskSafetyNet(GraphComponent, IntentClassifier):
         text = message.get(TEXT)
         if not isinstance(text, str) or not text.strip():
             return
-        match = self.lexicon.match(text, lemmas=_lemma_text(message))
+        lemmas = _lemma_text(message)
+        match = self.lexicon.match(text, lemmas=lemmas)
+        if match is None or match.risk != "critical":
+            if self._settle_reassurance(message, text, lemmas):
+                return
         if match is None:
             return
 
@@ -159,3 +176,43 @@ class RiskSafetyNet(GraphComponent, IntentClassifier):
             match.intent,
             match.rule_id,
         )
+
+    def _settle_reassurance(self, message: Message, text: str, lemmas: str | None) -> bool:
+        """Lowers a critical prediction of a short reassurance; True when it did."""
+        predicted = message.get(INTENT) or {}
+        predicted_name = predicted.get(INTENT_NAME_KEY)
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        names = [e.get(INTENT_NAME_KEY) for e in ranking]
+        classifier_top = next((n for n in names if n != FALLBACK_INTENT), None)
+        critical = intent_risk(predicted_name) == "critical" or (
+            predicted_name == FALLBACK_INTENT and intent_risk(classifier_top) == "critical"
+        )
+        if not critical or not self.lexicon.reassured(text, lemmas):
+            return False
+        settled = settle_reassurance([n for n in names if n], text)
+        confidence = next(
+            (e.get(PREDICTED_CONFIDENCE_KEY) for e in ranking if e.get(INTENT_NAME_KEY) == settled),
+            None,
+        )
+        new_intent = {INTENT_NAME_KEY: settled, PREDICTED_CONFIDENCE_KEY: confidence or 1.0}
+        message.set(INTENT, new_intent, add_to_output=True)
+        message.set(
+            INTENT_RANKING_KEY,
+            [new_intent] + [e for e in ranking if e.get(INTENT_NAME_KEY) != settled],
+            add_to_output=True,
+        )
+        message.set(
+            SAFETY_NET_KEY,
+            {
+                "rule_id": "reassurance",
+                "matched": None,
+                "intent": settled,
+                "risk": "normal",
+                "original_intent": predicted_name,
+                "original_confidence": predicted.get(PREDICTED_CONFIDENCE_KEY),
+                "lexicon_version": self.lexicon.version,
+            },
+            add_to_output=True,
+        )
+        logger.debug("RiskSafetyNet settled a reassurance %s -> %s", predicted_name, settled)
+        return True

@@ -818,3 +818,31 @@ def test_reassurance_patterns_reach_every_critical_rule() -> None:
     lexicon = RiskLexicon.from_dict(data)
     # the critical rule is vetoed, the high one (violence) keeps its own unless list
     assert lexicon.match("jeg er i sikkerhed").rule_id == "v"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("nej jeg er ikke i fare lige nu", True),
+        ("ja jeg er safe nu, han gik i seng", True),
+        ("han er gået i seng", True),
+        ("jeg har det ok nu", True),
+        ("nej jeg har ikke selvmordstanker", True),
+        ("jeg er i sikkerhed men jeg vil dø", False),  # critical rule fires
+        ("jeg har det ok nu men har skåret mig", False),  # a but
+        ("jeg er bare ked af det", False),  # no reassurance
+        ("jeg er ikke i fare lige nu men min far har drukket hele dagen og jeg ved ikke hvad "
+         "jeg skal gøre", False),  # a but, and too long to be an answer
+    ],
+)
+def test_reassured(lexicon: RiskLexicon, text: str, expected: bool) -> None:
+    assert lexicon.reassured(text) is expected
+
+
+def test_settle_reassurance_picks_the_best_normal_intent() -> None:
+    from bot.components.risk_lexicon import settle_reassurance
+
+    assert settle_reassurance(["immediate_danger", "suicidal", "deny"], "nej") == "deny"
+    assert settle_reassurance(["nlu_fallback", "suicidal", "affirm"], "ja") == "affirm"
+    assert settle_reassurance(["suicidal"], "nej det er jeg ikke") == "deny"
+    assert settle_reassurance(["suicidal"], "ja jeg er ok") == "affirm"

@@ -222,3 +222,48 @@ def test_matches_the_spacy_lemmas_too_so_inflections_are_caught(tmp_path: Path) 
     output = parse_output(message)
     assert output["intent"]["name"] == "self_harm"
     assert output[SAFETY_NET_KEY]["original_intent"] == "feeling_sad"
+
+
+# A short reassurance the classifier read as critical because of its danger words (issue 11):
+# the best non-critical intent of its ranking is used, and the reason is recorded.
+@pytest.mark.parametrize(
+    ("text", "ranking", "expected"),
+    [
+        ("nej jeg er ikke i fare lige nu", [("immediate_danger", 0.97), ("deny", 0.02)], "deny"),
+        ("ja jeg er safe nu, han gik i seng", [("immediate_danger", 0.9), ("affirm", 0.05)],
+         "affirm"),
+        ("nej jeg har ikke selvmordstanker", [("suicidal", 0.8), ("self_harm", 0.1)], "deny"),
+        ("jeg er i sikkerhed nu", [("nlu_fallback", 0.4), ("immediate_danger", 0.35),
+                                   ("affirm", 0.3)], "affirm"),
+    ],
+)
+def test_settles_a_short_reassurance_read_as_critical(
+    net: RiskSafetyNet, text: str, ranking: list, expected: str
+) -> None:
+    (intent, confidence), *others = ranking
+    [result] = net.process([predicted(text, intent, confidence, *others)])
+    output = parse_output(result)
+    assert output["intent"]["name"] == expected
+    assert output[SAFETY_NET_KEY]["rule_id"] == "reassurance"
+    assert output[SAFETY_NET_KEY]["original_intent"] == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg er i sikkerhed men jeg vil ikke leve mere",  # the lexicon lifts: suicidal
+        "jeg er ok nu men jeg tænker stadig på at gøre det",  # a but: no reassurance
+        "jeg er ikke i fare, men jeg har det forfærdeligt og ved ikke hvad jeg skal gøre "
+        "med mig selv længere",
+    ],
+)
+def test_a_reassurance_with_a_but_or_a_danger_stays_critical(net: RiskSafetyNet, text: str) -> None:
+    [result] = net.process([predicted(text, "suicidal", 0.9, ("feeling_sad", 0.05))])
+    assert parse_output(result)["intent"]["name"] == "suicidal"
+
+
+def test_a_reassurance_predicted_normal_is_left_alone(net: RiskSafetyNet) -> None:
+    [result] = net.process([predicted("ja jeg er i sikkerhed", "affirm", 0.9)])
+    output = parse_output(result)
+    assert output["intent"] == {"name": "affirm", "confidence": 0.9}
+    assert SAFETY_NET_KEY not in output
