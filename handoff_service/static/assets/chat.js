@@ -8,18 +8,27 @@ const MAX_CHARS = 2000;
 const WARN_CHARS = 1800;
 const NEUTRAL_SITE = "https://www.dr.dk/";
 const SENDER_NAMES = { bot: "Chatbot", counsellor: "Rådgiver", young: "Dig" };
+const TYPING_EVERY_MS = 3000; // at most one "is writing" signal per 3 s, and never any text
+const TYPING_SHOWN_MS = 6000; // "Rådgiveren skriver …" fades after 6 s without a new signal
+const NUMBERS_FRESH_MS = 5 * 60 * 1000; // "open now" is re-read when the panel opens later
+const PICKUP_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
+const APP_TITLE = document.title;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
   welcome: $("welcome"),
   serviceStatus: $("service-status"),
   start: $("start"),
+  resume: $("resume"),
   resumeForm: $("resume-form"),
+  resumeSubmit: $("resume-submit"),
   resumeCode: $("resume-code"),
   resumeError: $("resume-error"),
   conversation: $("conversation"),
   statusText: $("status-text"),
   connection: $("connection"),
+  notice: $("notice"),
+  liveSign: $("live-sign"),
   transcript: $("transcript"),
   transcriptRegion: $("transcript-region"),
   typing: $("typing"),
@@ -32,6 +41,11 @@ const ui = {
   saveCode: $("save-code"),
   codePanel: $("code-panel"),
   codeValue: $("code-value"),
+  closeCode: $("close-code"),
+  sound: $("sound"),
+  call116: $("call-116"),
+  number116: $("number-116"),
+  emergencyChecked: $("emergency-checked"),
   copyCode: $("copy-code"),
   rememberDevice: $("remember-device"),
   codeFeedback: $("code-feedback"),
@@ -42,14 +56,20 @@ const ui = {
 };
 
 const state = {
-  conversation: null, // {id, token}
+  conversation: null, // {id, token, pickupCode}
   status: null,
   queue: null,
   messageIds: new Set(),
+  messages: new Map(), // id -> {sender, quick_replies}: the newest decides the quick replies
   pending: [], // bubbles of messages on their way, matched to the stored message by text
   stream: null,
   sending: false,
   numbers: [],
+  numbersAt: 0,
+  typingSentAt: 0,
+  typingTimer: null,
+  unseen: 0, // counsellor answers that arrived while the tab was hidden
+  audio: null, // only when the young person switched the sound on (off by default)
 };
 
 // -- storage ---------------------------------------------------------------------------------
@@ -80,11 +100,20 @@ function forgetConversation() {
   }
 }
 
-const codeOf = (conversation) => `${conversation.id}.${conversation.token}`;
+// The short pickup code when there is one; conversations from before it keep the long form.
+const codeOf = (conversation) => conversation.pickupCode || `${conversation.id}.${conversation.token}`;
+
+// "k7qm 3xpd-9t" -> "K7QM-3XPD-9T"; null when it cannot be a pickup code (maybe a long code).
+function pickupForm(typed) {
+  const compact = typed.toUpperCase().replace(/[\s\-_.·–—]+/g, "");
+  if (compact.length !== 10 || [...compact].some((c) => !PICKUP_ALPHABET.includes(c))) return null;
+  return `${compact.slice(0, 4)}-${compact.slice(4, 8)}-${compact.slice(8)}`;
+}
 
 function parseCode(code) {
   const trimmed = code.trim();
   const dot = trimmed.indexOf(".");
+  if (trimmed.length < 40) return null;
   if (dot < 1 || dot === trimmed.length - 1) return null;
   return { id: trimmed.slice(0, dot), token: trimmed.slice(dot + 1) };
 }
@@ -93,6 +122,8 @@ function parseCode(code) {
 
 function quickExit() {
   if (state.stream) state.stream.stop();
+  clearTimeout(state.typingTimer);
+  if (state.audio) state.audio.close().catch(() => {});
   try {
     sessionStorage.clear();
     localStorage.removeItem(DEVICE_KEY);
@@ -107,21 +138,46 @@ function quickExit() {
 
 // -- emergency numbers -------------------------------------------------------------------------
 
+const FALLBACK_NUMBERS = [
+  { id: "112", name: "Alarm 112", number: "112", tel: "112", when: "Når nogen er i fare lige nu.", hours: "Døgnåben", open_now: true },
+  { id: "boernetelefonen", name: "BørneTelefonen (Børns Vilkår)", number: "116 111", tel: "116111", when: "Når du er under 18 og har brug for en voksen at tale med – også om natten.", hours: "Døgnåben", open_now: true },
+];
+
+function openWords(number) {
+  if (number.open_now === true) return { className: "open-now is-open", text: "Åben nu" };
+  if (number.open_now === false) {
+    return { className: "open-now is-closed", text: number.opens_text ? `Lukket – ${number.opens_text}` : "Lukket lige nu" };
+  }
+  return null; // hours unknown: neither open nor closed is claimed
+}
+
 async function loadEmergencyNumbers() {
   try {
     state.numbers = await callApi(`${API}/emergency-numbers`);
+    state.numbersAt = Date.now();
+    ui.emergencyChecked.textContent = `Åbningstider tjekket kl. ${clockTime(new Date().toISOString())}.`;
   } catch {
-    state.numbers = [{ id: "112", name: "Alarm 112", number: "112", tel: "112", when: "Når nogen er i fare lige nu.", hours: "Døgnåben" }];
+    state.numbers = state.numbers.length ? state.numbers : FALLBACK_NUMBERS;
+  }
+  // The bar's 116 111 link follows the content library (the one place numbers live).
+  const childLine = state.numbers.find((n) => n.id === "boernetelefonen");
+  if (childLine) {
+    ui.call116.setAttribute("href", `tel:${childLine.tel}`);
+    ui.number116.textContent = childLine.number;
   }
   ui.emergencyList.replaceChildren(
-    ...state.numbers.map((number) =>
-      el("li", { className: "emergency-item" }, [
-        el("a", { className: "call", text: `Ring ${number.number}`, attrs: { href: `tel:${number.tel}` } }),
+    ...state.numbers.map((number) => {
+      const open = openWords(number);
+      return el("li", { className: "emergency-item" }, [
+        el("div", { className: "emergency-top" }, [
+          el("a", { className: "call", text: `Ring ${number.number}`, attrs: { href: `tel:${number.tel}` } }),
+          open ? el("p", { className: open.className, text: open.text }) : null,
+        ]),
         el("p", { className: "emergency-name", text: number.name }),
         el("p", { className: "emergency-when", text: number.when }),
         el("p", { className: "emergency-hours", text: number.hours }),
-      ]),
-    ),
+      ]);
+    }),
   );
 }
 
@@ -129,6 +185,8 @@ function toggleEmergency() {
   const open = ui.emergencyPanel.hidden;
   ui.emergencyPanel.hidden = !open;
   ui.emergencyToggle.setAttribute("aria-expanded", String(open));
+  // "Open now" changes with the clock: re-read it if the page has been open a while.
+  if (open && Date.now() - state.numbersAt > NUMBERS_FRESH_MS) loadEmergencyNumbers();
 }
 
 // Phone numbers the service knows become tap-to-call links inside the bubble (text nodes only).
@@ -169,9 +227,14 @@ function bubble(sender, text, time, pending = false) {
 
 const normalise = (text) => text.normalize("NFC").trim();
 
-function addMessage(message) {
+function addMessage(message, { live = false } = {}) {
   if (state.messageIds.has(message.id)) return;
   state.messageIds.add(message.id);
+  state.messages.set(message.id, { sender: message.sender, quickReplies: message.quick_replies || null });
+  if (message.sender === "counsellor") {
+    showCounsellorTyping(false);
+    if (live) answerArrived();
+  }
   if (message.sender === "young") {
     const index = state.pending.findIndex((p) => p.text === normalise(message.text));
     if (index !== -1) {
@@ -185,6 +248,37 @@ function addMessage(message) {
   const later = [...ui.transcript.querySelectorAll("li[data-id]")].find((li) => Number(li.dataset.id) > message.id);
   const firstPending = ui.transcript.querySelector("li.pending");
   ui.transcript.insertBefore(node, later || firstPending || null);
+  renderQuickReplies();
+  scrollToEnd();
+}
+
+function newestMessage() {
+  const ids = [...state.messages.keys()];
+  return ids.length ? { id: Math.max(...ids), ...state.messages.get(Math.max(...ids)) } : null;
+}
+
+// Quick replies: only the newest bot message's buttons, and only while nothing came after it.
+function renderQuickReplies() {
+  for (const row of ui.transcript.querySelectorAll("li.quick-replies")) row.remove();
+  const newest = newestMessage();
+  if (!newest || newest.sender !== "bot" || !newest.quickReplies || state.pending.length > 0) return;
+  const anchor = ui.transcript.querySelector(`li[data-id="${newest.id}"]`);
+  if (!anchor) return;
+  const buttons = newest.quickReplies.map((title) => {
+    const button = el("button", { className: "quick-reply", text: title, attrs: { type: "button" } });
+    button.addEventListener("click", () => sendMessage(title)); // exactly as if typed
+    return button;
+  });
+  const group = el("div", { className: "quick-reply-group", attrs: { role: "group", "aria-label": "Svarforslag" } }, buttons);
+  anchor.after(el("li", { className: "quick-replies" }, [group]));
+}
+
+// A line of the page's own, not a message: "En rådgiver har taget din samtale".
+function addSystemLine(text) {
+  const line = el("li", { className: "system-line" }, [
+    el("p", {}, [text, el("span", { className: "system-time", text: ` · ${clockTime(new Date().toISOString())}` })]),
+  ]);
+  ui.transcript.insertBefore(line, ui.transcript.querySelector("li.pending"));
   scrollToEnd();
 }
 
@@ -193,6 +287,7 @@ function addPending(text) {
   ui.transcript.append(node);
   const entry = { text: normalise(text), node };
   state.pending.push(entry);
+  renderQuickReplies();
   scrollToEnd();
   return entry;
 }
@@ -201,10 +296,104 @@ function dropPending(entry) {
   const index = state.pending.indexOf(entry);
   if (index !== -1) state.pending.splice(index, 1);
   entry.node.remove();
+  renderQuickReplies();
 }
 
 function scrollToEnd() {
   ui.transcriptRegion.scrollTop = ui.transcriptRegion.scrollHeight;
+}
+
+// When the space for the transcript shrinks (the code box, "is writing", the buttons below it),
+// a reader at the newest message stays there; one who scrolled back to read stays put.
+let atEnd = true;
+ui.transcriptRegion.addEventListener("scroll", () => {
+  const region = ui.transcriptRegion;
+  atEnd = region.scrollHeight - region.scrollTop - region.clientHeight < 40;
+});
+new ResizeObserver(() => {
+  if (atEnd) scrollToEnd();
+}).observe(ui.transcriptRegion);
+
+// -- live signs: the counsellor writing, an answer while the tab is hidden ------------------------
+
+function showCounsellorTyping(on) {
+  clearTimeout(state.typingTimer);
+  if (!on) {
+    ui.liveSign.replaceChildren();
+    return;
+  }
+  if (!ui.liveSign.firstChild) {
+    ui.liveSign.append(
+      el("p", { className: "typing" }, [
+        el("span", { className: "dots", attrs: { "aria-hidden": "true" } }, [el("span"), el("span"), el("span")]),
+        " Rådgiveren skriver …",
+      ]),
+    );
+    scrollToEnd(); // the transcript just got shorter: keep its newest line in view
+  }
+  state.typingTimer = setTimeout(() => showCounsellorTyping(false), TYPING_SHOWN_MS);
+}
+
+function answerArrived() {
+  if (!document.hidden) return;
+  state.unseen += 1;
+  document.title = `(${state.unseen}) Nyt svar`;
+  softTone();
+}
+
+function softTone() {
+  const context = state.audio;
+  if (!context) return;
+  if (context.state === "suspended") context.resume();
+  const start = context.currentTime;
+  const oscillator = context.createOscillator();
+  const gain = context.createGain();
+  oscillator.type = "sine";
+  oscillator.frequency.value = 523;
+  gain.gain.setValueAtTime(0.0001, start);
+  gain.gain.exponentialRampToValueAtTime(0.08, start + 0.05);
+  gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.6);
+  oscillator.connect(gain).connect(context.destination);
+  oscillator.start(start);
+  oscillator.stop(start + 0.65);
+}
+
+function toggleSound() {
+  const on = !state.audio;
+  if (on) {
+    try {
+      state.audio = new AudioContext(); // this click is the gesture browsers ask for
+    } catch {
+      state.audio = null;
+    }
+  } else {
+    state.audio.close().catch(() => {});
+    state.audio = null;
+  }
+  ui.sound.setAttribute("aria-pressed", String(Boolean(state.audio)));
+}
+
+function signalTyping() {
+  // Only "someone is writing", never what: the text leaves the device when it is sent.
+  if (!state.conversation || state.status !== "active" || !ui.message.value.trim()) return;
+  const now = Date.now();
+  if (now - state.typingSentAt < TYPING_EVERY_MS) return;
+  state.typingSentAt = now;
+  const { id, token } = state.conversation;
+  callApi(`${API}/conversations/${encodeURIComponent(id)}/typing`, { method: "POST", token }).catch(() => {});
+}
+
+// Coming back (by code or by reload): open at the newest message and say if an answer waits.
+function announceReturn() {
+  scrollToEnd();
+  const newest = newestMessage();
+  if (newest && newest.sender === "counsellor") {
+    // Set a moment after the region is shown, so screen readers announce it.
+    setTimeout(() => {
+      ui.notice.replaceChildren(el("p", { text: "Du har fået svar fra en rådgiver. Svaret står nederst i samtalen." }));
+      scrollToEnd();
+    }, 150);
+  }
 }
 
 // -- status ----------------------------------------------------------------------------------
@@ -215,22 +404,22 @@ function statusLines(status, queue) {
   if (status === "closed") return ["Samtalen er afsluttet", "Skriver du igen, kommer du i kø til en rådgiver."];
   if (status === "queued") {
     if (!queue) return ["Du er i kø til en rådgiver"];
-    let main = `Du er nummer ${queue.position} i køen`;
+    // The same words as the bot: "Du er nummer N i køen".
+    const place = `Du er nummer ${queue.position} i køen`;
     const wait = waitWords(queue.eta_minutes);
-    if (queue.shift_open) {
-      if (wait) main += ` – forventet ventetid ${wait}`;
-      return [main];
-    }
-    const next = queue.next_shift_text
-      ? `Næste rådgiver er på vagt ${queue.next_shift_text}`
-      : "Der er ingen rådgiver på vagt lige nu";
-    return [main, `${next}. Du kan blive her og skrive imens.`];
+    if (queue.shift_open) return [wait ? `${place} · ventetid ${wait}` : place];
+    if (!queue.next_shift_text) return [place, "Der er ingen rådgiver på vagt lige nu. Du kan blive her og skrive imens."];
+    // e.g. "Du er nummer 2 i køen · ca. 9 timer – næste vagt i dag kl. 17"
+    return [`${place}${wait ? ` · ${wait}` : ""} – næste vagt ${queue.next_shift_text}`, "Du kan blive her og skrive imens."];
   }
   return [""];
 }
 
 function setStatus(status, queue) {
   const changed = status !== state.status || JSON.stringify(queue) !== JSON.stringify(state.queue);
+  // Handed off while the young person is here: the moment to save the code.
+  if (status === "queued" && (state.status === "bot" || state.status === "closed")) showCode(true);
+  if (status !== "active") showCounsellorTyping(false);
   state.status = status;
   state.queue = queue;
   ui.conversation.dataset.status = status;
@@ -267,8 +456,21 @@ function follow() {
       endWithMessage("Samtalen findes ikke længere. Du kan starte en ny.");
     },
     onEvent(name, data) {
-      if (name === "message") addMessage(data);
+      if (name === "message") addMessage(data, { live: true });
       else if (name === "status" || name === "queue") setStatus(data.status, data.queue ?? null);
+      else if (name === "counsellor_joined") {
+        addSystemLine("En rådgiver har taget din samtale");
+        setStatus("active", null);
+      } else if (name === "typing" && data.sender === "counsellor" && state.status === "active") {
+        showCounsellorTyping(true);
+      } else if (name === "token_replaced") {
+        // Opened with the code elsewhere: if this page's token is the old one, it no longer works.
+        sync().catch((error) => {
+          if (error instanceof ApiError && error.status === 404) {
+            endWithMessage("Samtalen er blevet åbnet med koden et andet sted, så den er lukket her.");
+          }
+        });
+      }
     },
   });
 }
@@ -277,6 +479,7 @@ function showConversation() {
   ui.welcome.hidden = true;
   ui.conversation.hidden = false;
   ui.codeValue.value = codeOf(state.conversation);
+  ui.codeValue.classList.toggle("long-code", !state.conversation.pickupCode);
   ui.rememberDevice.setAttribute("aria-pressed", String(Boolean(localStorage.getItem(DEVICE_KEY))));
 }
 
@@ -284,6 +487,13 @@ function endWithMessage(message) {
   forgetConversation();
   if (state.stream) state.stream.stop();
   state.conversation = null;
+  state.status = null;
+  state.messageIds.clear();
+  state.messages.clear();
+  ui.transcript.replaceChildren();
+  ui.notice.replaceChildren();
+  showCounsellorTyping(false);
+  showCode(false);
   ui.conversation.hidden = true;
   ui.welcome.hidden = false;
   ui.resumeError.textContent = "";
@@ -295,7 +505,7 @@ async function startConversation() {
   ui.serviceStatus.textContent = "Starter chatten …";
   try {
     const created = await callApi(`${API}/conversations`, { method: "POST" });
-    state.conversation = { id: created.id, token: created.token };
+    state.conversation = { id: created.id, token: created.token, pickupCode: created.pickup_code };
     storeConversation(state.conversation);
     showConversation();
     created.messages.forEach(addMessage);
@@ -330,7 +540,31 @@ async function resume(conversation, { fromCode = false } = {}) {
   storeConversation(conversation);
   showConversation();
   follow();
+  announceReturn();
   return true;
+}
+
+// "Har du en kode?": the short pickup code (a fresh token comes back), or an old long code.
+async function resumeWithCode(typed) {
+  const pickupCode = pickupForm(typed);
+  const longCode = pickupCode ? null : parseCode(typed);
+  if (!pickupCode && !longCode) {
+    ui.resumeError.textContent = "Koden ser ikke rigtig ud. Den har 10 tegn, fx K7QM-3XPD-9T.";
+    return false;
+  }
+  ui.resumeError.textContent = "";
+  if (longCode) return resume(longCode, { fromCode: true });
+  ui.resumeSubmit.disabled = true;
+  try {
+    const picked = await callApi(`${API}/conversations/pickup`, { method: "POST", body: { code: pickupCode } });
+    return await resume({ id: picked.id, token: picked.token, pickupCode }, { fromCode: true });
+  } catch (error) {
+    ui.resumeError.textContent =
+      error instanceof ApiError && error.status !== 0 ? error.message : "Der er ingen forbindelse lige nu. Prøv igen om lidt.";
+    return false;
+  } finally {
+    ui.resumeSubmit.disabled = false;
+  }
 }
 
 function updateCharCount() {
@@ -348,8 +582,10 @@ function showComposerError(message, kind = "send") {
   ui.composerError.dataset.kind = kind;
 }
 
-async function sendMessage() {
-  const text = ui.message.value;
+// `chosen` is a quick reply's title: sent exactly as if it had been typed.
+async function sendMessage(chosen) {
+  const typed = chosen === undefined;
+  const text = typed ? ui.message.value : chosen;
   if (state.sending || !state.conversation) return;
   if (!text.trim()) {
     showComposerError("Skriv en besked først.", "empty");
@@ -362,10 +598,13 @@ async function sendMessage() {
     return;
   }
   showComposerError("", "none");
+  ui.notice.replaceChildren();
   state.sending = true;
   ui.send.disabled = true;
-  ui.message.value = "";
-  updateCharCount();
+  if (typed) {
+    ui.message.value = "";
+    updateCharCount();
+  }
   const pending = addPending(text);
   const botAnswers = state.status === "bot" || state.status === "queued" || state.status === "closed";
   ui.typing.hidden = !botAnswers;
@@ -436,13 +675,10 @@ ui.emergencyToggle.addEventListener("click", toggleEmergency);
 ui.start.addEventListener("click", startConversation);
 ui.resumeForm.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const conversation = parseCode(ui.resumeCode.value);
-  if (!conversation) {
-    ui.resumeError.textContent = "Koden ser ikke rigtig ud. Den består af to dele med et punktum imellem.";
-    return;
+  if (await resumeWithCode(ui.resumeCode.value)) {
+    ui.resumeCode.value = "";
+    ui.message.focus({ preventScroll: true });
   }
-  ui.resumeError.textContent = "";
-  if (await resume(conversation, { fromCode: true })) ui.message.focus();
 });
 ui.composer.addEventListener("submit", (event) => {
   event.preventDefault();
@@ -454,13 +690,31 @@ ui.message.addEventListener("keydown", (event) => {
     sendMessage();
   }
 });
-ui.message.addEventListener("input", updateCharCount);
+ui.message.addEventListener("input", () => {
+  updateCharCount();
+  signalTyping();
+});
 ui.askHuman.addEventListener("click", askForCounsellor);
-ui.saveCode.addEventListener("click", () => {
-  const open = ui.codePanel.hidden;
+function showCode(open) {
   ui.codePanel.hidden = !open;
   ui.saveCode.setAttribute("aria-expanded", String(open));
-  if (open) ui.codeValue.select();
+  scrollToEnd();
+}
+
+ui.saveCode.addEventListener("click", () => {
+  const open = ui.codePanel.hidden;
+  showCode(open);
+  if (open) ui.copyCode.focus();
+});
+ui.closeCode.addEventListener("click", () => {
+  showCode(false);
+  ui.saveCode.focus();
+});
+ui.sound.addEventListener("click", toggleSound);
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) return;
+  state.unseen = 0;
+  document.title = APP_TITLE;
 });
 ui.copyCode.addEventListener("click", async () => {
   try {

@@ -155,12 +155,12 @@ export function clockTime(isoString) {
   return Number.isNaN(moment.getTime()) ? "" : CLOCK.format(moment);
 }
 
-// "ca. 15 min", "ca. 2 timer", or null when the wait is longer than a day (the shift text says more).
+// Minutes for short waits, hours for long ones: "ca. 15 min", "ca. 9 timer", "ca. 3 dage".
 export function waitWords(minutes) {
   if (minutes === null || minutes === undefined) return null;
   if (minutes < 1) return "under 1 min";
   if (minutes < 60) return `ca. ${minutes} min`;
   const hours = Math.round(minutes / 60);
-  if (hours < 24) return hours === 1 ? "ca. 1 time" : `ca. ${hours} timer`;
-  return null;
+  if (hours < 48) return hours === 1 ? "ca. 1 time" : `ca. ${hours} timer`;
+  return `ca. ${Math.round(hours / 24)} dage`;
 }

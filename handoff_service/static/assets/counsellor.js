@@ -5,6 +5,8 @@ const API = "/api/v1";
 const TOKEN_KEY = "counsellor.token";
 const OPEN_KEY = "counsellor.open"; // the conversation this tab is handling, to reopen after a reload
 const APP_TITLE = "Rådgiverpanel";
+const TYPING_EVERY_MS = 3000; // at most one "is writing" signal per 3 s, never any text
+const TYPING_SHOWN_MS = 6000;
 const SENDER_NAMES = { young: "Ung", bot: "Chatbot", counsellor: "Rådgiver" };
 const RISK_WORDS = { normal: "Almindelig", high: "Høj", critical: "Kritisk" };
 const REASON_WORDS = {
@@ -34,7 +36,7 @@ const ui = Object.fromEntries(
     "queue-empty", "queue", "no-conversation", "conversation-view", "conv-risk", "conv-topic", "conv-state",
     "conv-summary", "conv-carer", "conv-substance", "conv-reasons", "conv-queued", "given-count",
     "conv-given", "transcript", "transcript-region", "conv-connection", "reply-form", "reply-text", "reply-error",
-    "send-reply", "leave-later", "release", "outcome", "close", "anonymity-state", "anonymity",
+    "send-reply", "leave-later", "young-typing", "release", "outcome", "close", "anonymity-state", "anonymity",
     "anonymity-confirm", "anonymity-yes", "anonymity-no", "action-error", "duty", "duty-title",
     "duty-summary", "duty-steps", "duty-sources",
   ].map((id) => [id.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), $(id)]),
@@ -50,6 +52,9 @@ const state = {
   messageIds: new Set(),
   conversationStream: null,
   audio: null,
+  me: null,
+  typingSentAt: 0,
+  typingTimer: null,
 };
 
 // -- session ---------------------------------------------------------------------------------
@@ -97,6 +102,7 @@ async function login(event) {
 
 async function enterDashboard() {
   const me = await authed(`${API}/auth/me`);
+  state.me = me;
   ui.who.textContent = `Logget ind som ${me.username}`;
   ui.login.hidden = true;
   ui.loginNote.textContent = "";
@@ -303,6 +309,7 @@ function showConversation(view) {
     ui.replyText.value = "";
     ui.outcome.value = "talked";
     ui.anonymityConfirm.hidden = true;
+    showYoungTyping(false);
     followConversation(view.id);
   }
   const triage = view.triage || {};
@@ -362,12 +369,17 @@ function renderStatus() {
 function addMessage(message) {
   if (state.messageIds.has(message.id)) return;
   state.messageIds.add(message.id);
+  if (message.sender === "young") showYoungTyping(false);
+  const buttons = message.quick_replies && message.quick_replies.length
+    ? el("p", { className: "message-buttons", text: `Svarknapper: ${message.quick_replies.join(" · ")}` })
+    : null;
   const node = el("li", { className: `message from-${message.sender}`, attrs: { "data-id": String(message.id) } }, [
     el("p", { className: "message-meta" }, [
       el("span", { className: "sender", text: SENDER_NAMES[message.sender] || message.sender }),
       el("span", { text: ` · ${clockTime(message.created_at)}` }),
     ]),
     el("p", { className: "message-text", text: message.text }),
+    buttons,
   ]);
   const later = [...ui.transcript.children].find((li) => Number(li.dataset.id) > message.id);
   ui.transcript.insertBefore(node, later || null);
@@ -394,6 +406,7 @@ function followConversation(id) {
       onEvent(name, data) {
         if (!state.conversation || state.conversation.id !== id) return;
         if (name === "message") addMessage(data);
+        else if (name === "typing" && data.sender === "young") showYoungTyping(true);
         else if (name === "status") {
           state.conversation.status = data.status;
           state.conversation.risk = data.risk;
@@ -403,6 +416,26 @@ function followConversation(id) {
       },
     },
   );
+}
+
+// -- "is writing", both ways (never any text) -------------------------------------------------
+
+function showYoungTyping(on) {
+  clearTimeout(state.typingTimer);
+  if (!on) {
+    ui.youngTyping.replaceChildren();
+    return;
+  }
+  if (!ui.youngTyping.firstChild) ui.youngTyping.append(el("p", { text: "Den unge skriver …" }));
+  state.typingTimer = setTimeout(() => showYoungTyping(false), TYPING_SHOWN_MS);
+}
+
+function signalTyping() {
+  const view = state.conversation;
+  if (!view || view.status !== "active" || !state.me || view.counsellor_id !== state.me.id) return;
+  if (!ui.replyText.value.trim() || Date.now() - state.typingSentAt < TYPING_EVERY_MS) return;
+  state.typingSentAt = Date.now();
+  callApi(`${API}/conversations/${encodeURIComponent(view.id)}/typing`, { method: "POST", token: state.token }).catch(() => {});
 }
 
 async function conversationAction(path, body, { closes = false } = {}) {
@@ -474,6 +507,7 @@ ui.replyText.addEventListener("keydown", (event) => {
   }
 });
 ui.leaveLater.addEventListener("click", () => sendReply(true));
+ui.replyText.addEventListener("input", signalTyping);
 ui.release.addEventListener("click", async () => {
   if (await conversationAction("release")) {
     sessionStorage.removeItem(OPEN_KEY);
