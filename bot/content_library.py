@@ -88,6 +88,7 @@ FOLLOWUPS: tuple[str, ...] = (
     "taking_back",
     "afraid_of_carer",
     "not_understood",
+    "reminder",
 )
 # Follow-ups that must have an answer for every danger kind (the rest may use "general").
 FOLLOWUPS_PER_DANGER: tuple[str, ...] = ("what_to_do",)
@@ -103,6 +104,7 @@ FOLLOWUPS_IN_DANGER: tuple[str, ...] = (
     "safe_now",
     "taking_back",
     "not_understood",
+    "reminder",
 )
 
 KINDS: tuple[str, ...] = ("validation", "psychoeducation", "emergency", "info", "followup")
@@ -446,7 +448,9 @@ class ContentLibrary:
             tiers.append([item for item in candidates if danger in item.danger])
             tiers.append([item for item in candidates if "general" in item.danger])
         if intent:
-            tiers.append([item for item in candidates if not item.danger and intent in item.intents])
+            topic = [item for item in candidates if intent in item.intents]
+            # A topic's own answer before one that is also written for danger.
+            tiers.append(sorted(topic, key=lambda item: bool(item.danger)))
         given = set(given_ids)
         for tier in tiers:
             if tier:

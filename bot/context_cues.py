@@ -17,12 +17,12 @@ from typing import Any
 
 import yaml
 
-from bot.components.risk_lexicon import RiskLexicon, _compile_pattern, normalise
+from bot.components.risk_lexicon import DANGER_KINDS, RiskLexicon, _compile_pattern, normalise
 from bot.content_library import FOLLOWUPS
 
 DEFAULT_CUES_PATH = Path(__file__).resolve().parent / "context_cues.yml"
-# Cues the bot's own dialogue needs (not_understood is the bot's, never recognised in text).
-RECOGNISED: tuple[str, ...] = tuple(f for f in FOLLOWUPS if f != "not_understood")
+# Cues recognised in text (not_understood and reminder are the bot's own, never a young person's).
+RECOGNISED: tuple[str, ...] = tuple(f for f in FOLLOWUPS if f not in ("not_understood", "reminder"))
 
 
 class ContextCueError(ValueError):
@@ -48,8 +48,17 @@ class Cue:
 class ContextCues:
     """The cues of bot/context_cues.yml, tried in file order; see :meth:`match`."""
 
-    def __init__(self, cues: tuple[Cue, ...]) -> None:
+    def __init__(
+        self,
+        cues: tuple[Cue, ...],
+        hints: tuple[Cue, ...] = (),
+        now: Cue | None = None,
+        past: Cue | None = None,
+    ) -> None:
         self.cues = cues
+        self.hints = hints
+        self.now = now
+        self.past = past
 
     @classmethod
     def from_yaml(cls, path: Path | None = None) -> ContextCues:
@@ -77,7 +86,51 @@ class ContextCues:
                 _compile_pattern(p, "phrase", macros, where) for p in raw.get("unless") or []
             )
             cues.append(Cue(cue_id, patterns, unless))
-        return cls(tuple(cues))
+        hints = []
+        for raw in data.get("danger_hints") or []:
+            kind = raw.get("kind") if isinstance(raw, dict) else None
+            if kind not in DANGER_KINDS:
+                raise ContextCueError(f"{source}: hint kind must be one of {DANGER_KINDS}")
+            where = f"{source}: danger hint {kind}"
+            patterns = tuple(
+                _compile_pattern(p, "phrase", macros, where) for p in raw.get("patterns") or []
+            )
+            hints.append(Cue(kind, patterns, ()))
+        def markers(name: str) -> Cue | None:
+            raw_markers = data.get(name)
+            if not raw_markers:
+                return None
+            return Cue(
+                name,
+                tuple(_compile_pattern(p, "phrase", macros, source) for p in raw_markers["patterns"]),
+                tuple(
+                    _compile_pattern(p, "phrase", macros, source)
+                    for p in raw_markers.get("unless") or []
+                ),
+            )
+
+        return cls(tuple(cues), tuple(hints), markers("now_markers"), markers("past_markers"))
+
+    def danger_hint(self, text: str) -> str | None:
+        """The kind of danger a message judged critical is most likely about (None: unclear).
+
+        Broad on purpose: a hint never raises risk, it only picks which kind's guidance fits.
+        """
+        normalised = normalise(text or "")
+        for hint in self.hints:
+            if normalised and hint.fires(normalised + " "):
+                return hint.cue_id
+        return None
+
+    def says_now(self, text: str) -> bool:
+        """Whether the message places what it tells in the present ("lige nu", "i nat")."""
+        normalised = normalise(text or "")
+        return bool(self.now and normalised and self.now.fires(normalised))
+
+    def says_past(self, text: str) -> bool:
+        """Whether the message tells something as past or habit ("i går", "plejer")."""
+        normalised = normalise(text or "")
+        return bool(self.past and normalised and self.past.fires(normalised))
 
     def match(self, text: str) -> str | None:
         """The first cue (in file order) that fires on ``text``, or None."""

@@ -25,12 +25,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import handoff_client
 from bot.actions.dialogue import TOPIC_INTENTS, Plan, TurnInput, plan_turn
 from bot.actions.triage import consecutive_fallbacks, triage_payload
-from bot.components.risk_lexicon import RiskLexicon, default_lexicon_path, risk_rank
+from bot.components.risk_lexicon import (
+    RiskLexicon,
+    danger_kind_of,
+    default_lexicon_path,
+    risk_rank,
+)
 from bot.content_library import DANISH_TIME, ContentItem, ContentLibrary, load_library
 from bot.context_cues import ContextCues, load_cues
 
 logger = logging.getLogger(__name__)
 MAX_BUBBLES_PER_TURN = 3
+# Answers about the service; in a conversation in crisis they end with the number that fits.
+PRACTICAL_STEPS = frozenset({"handoff", "wait_time", "opening_hours", "anonymity", "utter"})
 # From 90 minutes the wait is said in whole hours ("cirka 2 timer"), as the status bar does.
 HOURS_FROM_MINUTES = 90
 CARERS = frozenset(
@@ -195,7 +202,13 @@ def read_turn(tracker: Tracker) -> TurnInput:
     message_risk = max((m.risk for m in matches), key=risk_rank, default="normal")
     return TurnInput(
         intent=latest_intent(tracker),
-        message_danger=lexicon().danger_kind(text),
+        message_danger=danger_kind_of(matches),
+        danger_hint=cues().danger_hint(text),
+        says_now=cues().says_now(text),
+        says_past=cues().says_past(text),
+        names_carer=any(
+            e.get("entity") == "carer" for e in (tracker.latest_message or {}).get("entities") or []
+        ),
         message_risk=message_risk,
         cue=cues().match(text),
         risk=tracker.get_slot("risk") or "normal",
@@ -248,6 +261,9 @@ class ActionRespond(Action):
         turn = Turn(dispatcher, named_carer(tracker), given_ids(tracker))
         step = getattr(self, f"_{plan.action}")
         offer = step(turn, tracker, plan, reading)
+        if plan.critical and plan.action in PRACTICAL_STEPS and turn.room > 0:
+            # A practical answer in a crisis keeps the number that fits in view.
+            turn.item(library().followup_item("reminder", danger=plan.danger or "general"))
         events: list[EventType] = [
             SlotSet("content_given", turn.given),
             SlotSet("risk", plan.risk),
@@ -393,6 +409,12 @@ class ActionRespond(Action):
         return "counsellor"
 
     def _opening_hours(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput):
+        if reading.queued:
+            # Someone waiting who asks when we are open wants to know when they get an answer.
+            state = queue_state(tracker)
+            if state and state.get("status") == "queued" and state.get("queue"):
+                say_queue_place(turn, state, crisis=plan.critical)
+                return None
         status = service_status()
         if status is None:
             turn.say("utter_opening_hours_unknown")
@@ -410,6 +432,10 @@ class ActionRespond(Action):
         return "counsellor"
 
     def _anonymity(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput) -> None:
+        if plan.critical:
+            # Short, and room for the number: "will you tell the kommune?" in a crisis.
+            turn.item(library().followup_item("will_you_report", danger="general"), keep=1)
+            return None
         item = library().next_item("ask_anonymity", "info", turn.given)
         if item is None:
             items = library().items_for("ask_anonymity", "info")

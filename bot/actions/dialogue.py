@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.components.risk_lexicon import intent_risk, risk_rank
+from bot.components.risk_lexicon import DANGER_KINDS, intent_risk, risk_rank
 
 TOPIC_INTENTS = frozenset(
     {
@@ -42,6 +42,20 @@ SERVICE_PLANS = {
     "ask_opening_hours": "opening_hours",
     "ask_anonymity": "anonymity",
 }
+# Hints that refine a suicidal or self-harm message: pills taken, a wound bleeding, a weapon or an
+# unconscious person need their own guidance. Others (a fight, a car) do not replace the suicide
+# or self-harm guidance.
+REFINING_HINTS = frozenset({"overdose", "bleeding", "weapon", "unconscious"})
+# A home topic told in the present with one of these hints is danger now, even when neither the
+# lexicon nor the classifier said so: the second net of the dialogue (escalate when in doubt).
+ESCALATING_HINTS = frozenset(
+    {"violence_now", "weapon", "drunk_driving", "unconscious", "overdose", "locked_out", "followed"}
+)
+# Dangers that are now unless told as past: thrown out with nowhere to sleep.
+UNTIMED_DANGERS = frozenset({"locked_out"})
+HOME_TOPICS = frozenset(
+    {"violence", "parent_alcohol", "parent_drugs", "conflict_home", "feeling_anxious", "own_substance_use"}
+)
 # A follow-up this short is about the conversation's topic, not a new one.
 SHORT_FOLLOWUP_WORDS = 6
 # Follow-ups that, outside any context, are better answered by the intent the classifier chose.
@@ -74,6 +88,10 @@ class TurnInput:
     last_offer: str | None = None  # "counsellor" | "safety" | None
     consecutive_fallbacks: int = 0
     words: int = 0  # length of the message, in words
+    danger_hint: str | None = None  # bot/context_cues.yml danger_hints: a kind, never a risk
+    says_now: bool = False  # the message places what it tells in the present
+    names_carer: bool = False  # the message names a parent or carer (entity)
+    says_past: bool = False  # the message tells something as past or habit
 
 
 @dataclass(frozen=True)
@@ -109,10 +127,23 @@ def plan_turn(turn: TurnInput) -> Plan:
     def plan(action: str, **fields) -> Plan:
         fields.setdefault("topic", topic)
         fields.setdefault("risk", risk)
+        fields.setdefault("danger", turn.danger_kind if in_crisis else None)
         return Plan(action, **fields)
 
     def crisis(danger: str) -> Plan:
         return plan("crisis", danger=danger, risk="critical")
+
+    def kind_of(base: str | None) -> str:
+        """The danger kind for a message judged critical: the lexicon's own kind first, then
+        the hint (only the refining ones over suicide and self-harm), then what is known."""
+        hint = turn.danger_hint
+        if base and base not in ("suicidal", "self_harm", "general"):
+            if hint in REFINING_HINTS and DANGER_KINDS.index(hint) < DANGER_KINDS.index(base):
+                return hint  # pills taken and now he doesn't wake: the more urgent kind
+            return base
+        if hint and (base not in ("suicidal", "self_harm") or hint in REFINING_HINTS):
+            return hint
+        return base or turn.danger_kind or "general"
 
     # 1. The answer to the bot's own question.
     if turn.last_offer == "safety" and turn.message_danger is None:
@@ -130,15 +161,34 @@ def plan_turn(turn: TurnInput) -> Plan:
     # 3. A new danger in this message, whatever else it says.
     reassured = turn.cue in ("safe_now", "taking_back")
     if turn.message_danger is not None and not reassured:
-        if turn.danger_kind == turn.message_danger and turn.cue in NEEDS_CONTEXT:
-            return plan(
-                "followup", followup=turn.cue, danger=turn.message_danger, risk="critical"
-            )
-        return crisis(turn.message_danger)
+        kind = kind_of(turn.message_danger)
+        if turn.danger_kind == kind and turn.cue in NEEDS_CONTEXT:
+            return plan("followup", followup=turn.cue, danger=kind, risk="critical")
+        return crisis(kind)
+
+    if (
+        turn.danger_hint in ESCALATING_HINTS
+        and (turn.says_now or (turn.danger_hint in UNTIMED_DANGERS and not turn.says_past))
+        and not reassured
+        and (
+            intent in HOME_TOPICS
+            or intent_risk(intent) != "normal"
+            or (turn.names_carer and intent in ("nlu_fallback", "out_of_scope"))
+        )
+    ):
+        return crisis(turn.danger_hint)
 
     # 4. Heard as answers, not as new emergencies.
     if reassured and turn.message_risk == "normal" and (in_crisis or risk == "high"):
         return plan("followup", followup=turn.cue, danger=turn.danger_kind or "general")
+    if (
+        turn.cue == "safe_now"
+        and turn.message_danger is not None
+        and turn.message_danger == turn.danger_kind
+    ):
+        # "hun trækker vejret nu" said about the danger already known: an answer, with what to
+        # watch for (the kind's own safe-now item says when to call again).
+        return plan("followup", followup="safe_now", danger=turn.danger_kind, risk="critical")
     if reassured and turn.message_risk == "normal" and risk_rank(intent_risk(intent)) > 0:
         # A reassuring message the classifier read as danger, in a calm conversation: no alarm.
         return plan("utter", response="utter_glad_you_are_ok")
@@ -155,8 +205,8 @@ def plan_turn(turn: TurnInput) -> Plan:
 
     # 6. The classifier's intent.
     if intent_risk(intent) == "critical":
-        danger = CRITICAL_INTENT_DANGER.get(intent) or turn.danger_kind or "general"
-        return crisis(danger)
+        known = turn.danger_kind if intent == "immediate_danger" else None
+        return crisis(kind_of(CRITICAL_INTENT_DANGER.get(intent) or known))
     if intent == "violence":
         return plan("high_risk", risk=_raised(risk, "high"))
     if intent in TOPIC_INTENTS:

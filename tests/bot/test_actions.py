@@ -457,3 +457,44 @@ def test_a_closed_line_is_never_recommended_without_an_open_one(monkeypatch):
     said = texts(messages)
     assert "70 201 201 (åbner kl. 11)" in said
     assert "116 111" in said
+
+
+def test_a_fight_told_in_the_present_is_danger_now_even_when_nothing_else_said_so(monkeypatch):
+    service = FakeService(CLOSED).install(monkeypatch)
+    messages, events = respond(tracker("conflict_home", "de skændes derinde og han slår hende nu"))
+    assert slot(events, "danger_kind") == "violence_now"
+    assert "112" in messages[0]["text"]
+    assert service.handoffs[-1]["risk"] == "critical"
+    # ... but a habit is not now
+    _, events = respond(tracker("violence", "han slår hende nu og da når han drikker"))
+    assert slot(events, "danger_kind") is None
+
+
+def test_a_hint_refines_self_harm_to_bleeding(monkeypatch):
+    FakeService(CLOSED).install(monkeypatch)
+    messages, events = respond(tracker("self_harm", "jeg har skåret mig og det bløder igennem"))
+    assert slot(events, "danger_kind") == "bleeding"
+    assert "Tryk hårdt på såret" in messages[0]["text"]
+
+
+def test_breathing_again_is_heard_as_an_answer_with_what_to_watch_for(monkeypatch):
+    FakeService(CLOSED).install(monkeypatch)
+    messages, events = respond(
+        tracker(
+            "immediate_danger",
+            "hun trækker vejret nu og sover",
+            slots={"risk": "critical", "danger_kind": "unconscious", "handed_off": True},
+        )
+    )
+    assert given_items(events) in (["followup_safe_now_watch"], ["followup_safe_now"])
+    assert "112" in texts(messages)
+    assert slot(events, "risk") == "critical"
+
+
+def test_thrown_out_with_nowhere_to_go_is_danger_tonight_unless_told_as_past(monkeypatch):
+    service = FakeService(CLOSED).install(monkeypatch)
+    _, events = respond(tracker("conflict_home", "min stedfar smed mig ud og mor siger ingenting"))
+    assert slot(events, "danger_kind") == "locked_out"
+    assert service.handoffs[-1]["risk"] == "critical"
+    _, events = respond(tracker("conflict_home", "min stedfar smed mig ud sidste år"))
+    assert slot(events, "danger_kind") is None
