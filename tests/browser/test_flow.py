@@ -171,6 +171,7 @@ def test_answer_left_for_later_is_read_when_the_young_person_comes_back_with_the
     later.get_by_role("button", name="Fortsæt samtalen").click()
     expect(later.locator("#transcript .from-counsellor")).to_contain_text("Jeg svarer dig her")
     expect(later.locator("#status-text")).to_contain_text("Samtalen er afsluttet")
+    expect(later.locator("#notice")).to_contain_text("Du har fået svar fra en rådgiver")
     shoot(later, "chat-08-answer-read-later")
 
 

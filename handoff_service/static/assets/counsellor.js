@@ -53,6 +53,7 @@ const state = {
   conversationStream: null,
   audio: null,
   me: null,
+  changes: 0, // this tab's own changes to the open conversation: a re-read older than one is stale
   typingSentAt: 0,
   typingTimer: null,
 };
@@ -394,9 +395,13 @@ function followConversation(id) {
     {
       onOpen() {
         ui.convConnection.textContent = "";
-        // Re-sync what was said while the stream was down.
+        // Re-sync what was said while the stream was down; a reply or close sent meanwhile wins.
+        const changes = state.changes;
         authed(`${API}/counsellor/conversations/${encodeURIComponent(id)}`)
-          .then((view) => state.conversation && state.conversation.id === id && showConversation(view))
+          .then(
+            (view) =>
+              state.changes === changes && state.conversation && state.conversation.id === id && showConversation(view),
+          )
           .catch(() => {});
       },
       onDrop() {
@@ -440,6 +445,7 @@ function signalTyping() {
 
 async function conversationAction(path, body, { closes = false } = {}) {
   const view = state.conversation;
+  state.changes += 1;
   ui.actionError.textContent = "";
   try {
     const result = await authed(`${API}/conversations/${encodeURIComponent(view.id)}/${path}`, { method: "POST", body });
@@ -467,6 +473,7 @@ async function sendReply(leaveForLater) {
     return;
   }
   const view = state.conversation;
+  state.changes += 1;
   ui.sendReply.disabled = ui.leaveLater.disabled = true;
   try {
     const message = await authed(`${API}/conversations/${encodeURIComponent(view.id)}/reply`, {
