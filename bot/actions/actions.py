@@ -40,6 +40,8 @@ MAX_BUBBLES_PER_TURN = 3
 PRACTICAL_STEPS = frozenset({"handoff", "wait_time", "opening_hours", "anonymity", "utter"})
 # From 90 minutes the wait is said in whole hours ("cirka 2 timer"), as the status bar does.
 HOURS_FROM_MINUTES = 90
+# Beyond a day, "næste vagt starter mandag kl. 17" says more than a number of hours.
+HOURS_UNTIL_MINUTES = 24 * 60
 CARERS = frozenset(
     {
         "mor",
@@ -179,7 +181,7 @@ def say_queue_place(turn: Turn, queue_turn: dict[str, Any], crisis: bool = False
         else:
             turn.say(f"{prefix}_open_hours", queue_position=position, eta_hours=round(eta / 60))
     elif queue.get("next_shift_text"):
-        if eta is not None and eta >= HOURS_FROM_MINUTES:
+        if eta is not None and HOURS_FROM_MINUTES <= eta < HOURS_UNTIL_MINUTES:
             turn.say(
                 f"{prefix}_closed_hours",
                 queue_position=position,
@@ -230,8 +232,9 @@ class ActionGreet(Action):
     ) -> list[EventType]:
         already_talking = any(event.get("event") == "bot" for event in tracker.events)
         if already_talking:
-            dispatcher.utter_message(response="utter_greet_again")
-            return []
+            # "hej" mid-conversation is a turn like any other ("hva gør jeg så nu" can read as
+            # a greeting): the planner answers it in context.
+            return ActionRespond().run(dispatcher, tracker, domain)
         status = service_status()
         dispatcher.utter_message(response="utter_greet_welcome")
         if status and status.get("shift_open"):
