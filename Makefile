@@ -20,7 +20,7 @@ test:
 train: envs
 	@$(SERVICE_PY) scripts/stack.py train
 
-# Rasa's standard NLU reports for the newest model on any NLU file (see DESIGN.md).
+# Rasa's standard NLU reports for the newest model on any NLU file (see docs/architecture.md).
 eval-nlu: envs
 	@$(SERVICE_PY) scripts/stack.py train
 	@mkdir -p "$(OUT)"

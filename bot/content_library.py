@@ -24,7 +24,7 @@ from bot.components.risk_lexicon import DANGER_KINDS
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent / "content"
 NUMBERS_FILE = "emergency_numbers.yml"
 
-# The intent taxonomy of DESIGN.md; content may answer these and nothing else.
+# The intent taxonomy (docs/architecture.md); content may answer these and nothing else.
 KNOWN_INTENTS: frozenset[str] = frozenset(
     {
         "greet",
@@ -909,7 +909,7 @@ class _Fields:
         unknown = [v for v in value if v not in KNOWN_INTENTS]
         if unknown:
             self._fail(
-                f"unknown intent(s): {', '.join(unknown)} (see the intent table in DESIGN.md)"
+                f"unknown intent(s): {', '.join(unknown)} (see the intent table in docs/architecture.md)"
             )
         if len(set(value)) != len(value):
             self._fail("intents lists an intent twice")
