@@ -40,6 +40,8 @@ MAX_BUBBLES_PER_TURN = 3
 PRACTICAL_STEPS = frozenset({"handoff", "wait_time", "opening_hours", "anonymity", "utter"})
 # From 90 minutes the wait is said in whole hours ("cirka 2 timer"), as the status bar does.
 HOURS_FROM_MINUTES = 90
+# The offer of a counsellor comes back after this many of the young person's turns.
+OFFER_EVERY = 3
 # Beyond a day, "næste vagt starter mandag kl. 17" says more than a number of hours.
 HOURS_UNTIL_MINUTES = 24 * 60
 CARERS = frozenset(
@@ -132,6 +134,26 @@ class Turn:
             return
         self.dispatcher.utter_message(response=response, **values)
         self.bubbles += 1
+
+
+def turns_since_offer(tracker: Tracker) -> int | None:
+    """Young person's turns since the bot last offered a counsellor (None: never offered)."""
+    turns = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            turns += 1
+        elif event.get("event") == "bot":
+            template = (event.get("metadata") or {}).get("utter_action")
+            if template in ("utter_offer_counsellor", "utter_fallback_offer_counsellor"):
+                return turns
+    return None
+
+
+def offer_now(tracker: Tracker) -> bool:
+    """The offer of a counsellor, but not in every turn: a young person who said nothing to it
+    has heard it; it comes back after OFFER_EVERY turns."""
+    since = turns_since_offer(tracker)
+    return since is None or since >= OFFER_EVERY
 
 
 def service_status() -> dict[str, Any] | None:
@@ -315,7 +337,7 @@ class ActionRespond(Action):
             turn.say("utter_ask_safe")  # with buttons that answer it
             report_triage(tracker, turn.given, "afraid_of_carer", plan.risk)
             return "safety"
-        offer_room = 0 if reading.queued or plan.critical else 1
+        offer_room = 0 if reading.queued or plan.critical or not offer_now(tracker) else 1
         turn.item(item, keep=offer_room)
         if plan.critical or reading.queued:
             if plan.critical and not reading.queued:
@@ -324,7 +346,8 @@ class ActionRespond(Action):
                     say_queue_place(turn, queue_turn, crisis=True)
                     turn.events.append(SlotSet("handed_off", True))
             return None
-        turn.say("utter_offer_counsellor")
+        if offer_room:
+            turn.say("utter_offer_counsellor")
         report_triage(tracker, turn.given, "followup", plan.risk)
         return "counsellor"
 
@@ -351,7 +374,7 @@ class ActionRespond(Action):
         lib = library()
         validation = lib.next_item(intent, "validation", turn.given)
         education = lib.next_item(intent, "psychoeducation", turn.given)
-        offer = 0 if reading.queued else 1
+        offer = 0 if reading.queued or not offer_now(tracker) else 1
         room_for_education = len(education.bubbles) if education else 0
         if validation and 1 + room_for_education + offer <= MAX_BUBBLES_PER_TURN:
             turn.item(validation)
@@ -362,7 +385,8 @@ class ActionRespond(Action):
         report_triage(tracker, turn.given, "topic", plan.risk)
         if reading.queued:
             return None
-        turn.say("utter_offer_counsellor")
+        if offer_now(tracker):
+            turn.say("utter_offer_counsellor")
         return "counsellor"
 
     def _handoff(self, turn: Turn, tracker: Tracker, plan: Plan, reading: TurnInput) -> None:
