@@ -889,6 +889,10 @@ class _Fields:
     def open_windows(self) -> tuple[OpenWindow, ...] | None:
         value = self.entry.get("open")
         if value is None:
+            self._fail("open (opening hours) is missing: 'always', a list like "
+                       "['mon-sun 11:00-05:00'], or 'unknown'")
+            return None
+        if value == "unknown":
             return None
         if value == "always":
             return (OpenWindow(tuple(range(7)), time(0, 0), 24 * 60),)

@@ -407,3 +407,17 @@ def test_loading_rejects_missing_fields_and_bad_dates(content_dir):
     message = str(raised.value)
     assert "network_who: missing field(s): status" in message
     assert "network_who: review_by must be a date" in message
+
+
+def test_check_fails_when_a_line_has_no_opening_hours(capsys, content_dir):
+    edit_item(content_dir, "giftlinjen", open=None)
+    code, lines = run_check(capsys, content_dir)
+    assert code == 1
+    assert any("open (opening hours) is missing" in line for line in lines), lines
+
+
+def test_check_fails_on_impossible_opening_hours(capsys, content_dir):
+    edit_item(content_dir, "livslinien", open=["mon-sun 25:00-05:00"])
+    code, lines = run_check(capsys, content_dir)
+    assert code == 1
+    assert any("impossible time" in line for line in lines), lines
