@@ -609,6 +609,8 @@ OVERDOSE_AS_DRINKING = [
     "har drukket en hel flaske vodka alene og kan ikke stå op",
     "nogen har puttet noget i mit glas",
     "jeg tror jeg har alkoholforgiftning",
+    "drak en flaske rødvin og har taget alle sovepillerne i skabet",
+    "tog nogle af min mors beroligende og drak vin oven i",
 ]
 
 OVERDOSE_NEGATIVES = [
@@ -622,6 +624,8 @@ OVERDOSE_NEGATIVES = [
     "købte piller over snap er det farligt",
     "jeg fik madforgiftning af sushi",
     "jeg har taget molly 2 gange nu",
+    "jeg drak en øl og tog mine piller bagefter, er det farligt",
+    "jeg drak en øl og tog min medicin bagefter",
 ]
 
 
@@ -646,6 +650,7 @@ UNCONSCIOUS = [
     "hans læber er helt blå",
     "hun holdt op med at trække vejret",
     "mor har taget alle sine piller og vågner ikke",
+    "mor har blandet piller og vin og sover så tungt at jeg ikke kan vække hende",
 ]
 
 UNCONSCIOUS_NEGATIVES = [
