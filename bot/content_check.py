@@ -111,7 +111,8 @@ def _coverage_problems(library: ContentLibrary, today: date) -> list[Problem]:
         own = [
             item
             for item in library.items
-            if item.kind == "emergency" and danger in item.danger
+            if item.kind == "emergency"
+            and danger in item.danger
             and library.is_sendable(item, today)
         ]
         if not own:
@@ -122,8 +123,10 @@ def _coverage_problems(library: ContentLibrary, today: date) -> list[Problem]:
             found = [
                 item
                 for item in library.items
-                if item.kind == "followup" and item.followup == followup
-                and danger in item.danger and library.is_sendable(item, today)
+                if item.kind == "followup"
+                and item.followup == followup
+                and danger in item.danger
+                and library.is_sendable(item, today)
             ]
             if not found:
                 problems.append(

@@ -143,9 +143,7 @@ _ITEM_FIELDS = frozenset(
         "followup",
     }
 )
-_OPTIONAL_FIELDS = frozenset(
-    {"source", "approved_by", "approved_at", "danger", "followup", "open"}
-)
+_OPTIONAL_FIELDS = frozenset({"source", "approved_by", "approved_at", "danger", "followup", "open"})
 _NUMBER_FIELDS = frozenset(
     {
         "id",
@@ -194,7 +192,9 @@ def parse_open_window(spec: str) -> OpenWindow:
         if len(ends) not in (1, 2) or any(end not in _WEEKDAYS for end in ends):
             raise ValueError(f"unknown day(s) {part!r} in {spec!r} (use mon..sun)")
         first, last = _WEEKDAYS.index(ends[0]), _WEEKDAYS.index(ends[-1])
-        days.extend(range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)])
+        days.extend(
+            range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
+        )
     h1, m1, h2, m2 = (int(match.group(i)) for i in range(2, 6))
     if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
         raise ValueError(f"impossible time in {spec!r}")
@@ -825,9 +825,7 @@ class _Fields:
         if unknown:
             self._fail(f"unknown field(s): {', '.join(unknown)}")
         missing = sorted(
-            name
-            for name in allowed
-            if name not in self.entry and name not in _OPTIONAL_FIELDS
+            name for name in allowed if name not in self.entry and name not in _OPTIONAL_FIELDS
         )
         if missing:
             self._fail(f"missing field(s): {', '.join(missing)}")
@@ -889,8 +887,10 @@ class _Fields:
     def open_windows(self) -> tuple[OpenWindow, ...] | None:
         value = self.entry.get("open")
         if value is None:
-            self._fail("open (opening hours) is missing: 'always', a list like "
-                       "['mon-sun 11:00-05:00'], or 'unknown'")
+            self._fail(
+                "open (opening hours) is missing: 'always', a list like "
+                "['mon-sun 11:00-05:00'], or 'unknown'"
+            )
             return None
         if value == "unknown":
             return None
@@ -913,7 +913,8 @@ class _Fields:
         unknown = [v for v in value if v not in KNOWN_INTENTS]
         if unknown:
             self._fail(
-                f"unknown intent(s): {', '.join(unknown)} (see the intent table in docs/architecture.md)"
+                f"unknown intent(s): {', '.join(unknown)} "
+                "(see the intent table in docs/architecture.md)"
             )
         if len(set(value)) != len(value):
             self._fail("intents lists an intent twice")

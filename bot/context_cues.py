@@ -75,7 +75,9 @@ class ContextCues:
         for raw in data["cues"]:
             cue_id = raw.get("id") if isinstance(raw, dict) else None
             if cue_id not in RECOGNISED:
-                raise ContextCueError(f"{source}: cue id must be one of {RECOGNISED}, got {cue_id!r}")
+                raise ContextCueError(
+                    f"{source}: cue id must be one of {RECOGNISED}, got {cue_id!r}"
+                )
             where = f"{source}: cue {cue_id}"
             patterns = tuple(
                 _compile_pattern(p, "phrase", macros, where) for p in raw.get("patterns") or []
@@ -96,13 +98,16 @@ class ContextCues:
                 _compile_pattern(p, "phrase", macros, where) for p in raw.get("patterns") or []
             )
             hints.append(Cue(kind, patterns, ()))
+
         def markers(name: str) -> Cue | None:
             raw_markers = data.get(name)
             if not raw_markers:
                 return None
             return Cue(
                 name,
-                tuple(_compile_pattern(p, "phrase", macros, source) for p in raw_markers["patterns"]),
+                tuple(
+                    _compile_pattern(p, "phrase", macros, source) for p in raw_markers["patterns"]
+                ),
                 tuple(
                     _compile_pattern(p, "phrase", macros, source)
                     for p in raw_markers.get("unless") or []

@@ -71,7 +71,11 @@ def recent_handling_minutes(session: Session, settings: Settings) -> float:
         .order_by(Conversation.closed_at.desc())
         .limit(RECENT_HANDLINGS)
     ).all()
-    durations = [(closed - claimed).total_seconds() / 60 for claimed, closed in rows]
+    durations = [
+        (closed - claimed).total_seconds() / 60
+        for claimed, closed in rows
+        if claimed is not None and closed is not None  # the query excludes both; for the type
+    ]
     return handling_minutes(durations, settings.default_handling_minutes)
 
 
@@ -233,7 +237,11 @@ def merge_triage(conversation: Conversation, triage: Triage) -> None:
     old: dict[str, Any] = dict(conversation.triage or {})
     observed = raised_risk(
         triage.risk,
-        max((risk_of_intent(i) for i in triage.intents), key=RISK_RANK.get, default="normal"),
+        max(
+            (risk_of_intent(i) for i in triage.intents),
+            key=RISK_RANK.__getitem__,
+            default="normal",
+        ),
     )
     new_risk = raised_risk(conversation.risk, observed)
     entities = dict(old.get("entities", {}))

@@ -15,6 +15,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -63,14 +64,14 @@ def purge_expired(
     conversations = messages = 0
     while ids := list(session.scalars(select(Conversation.id).where(expired).limit(BATCH))):
         # Messages first and explicitly, so nothing depends on the database's cascade settings.
-        messages += (
-            session.execute(delete(Message).where(Message.conversation_id.in_(ids))).rowcount or 0
+        messages += _rowcount(
+            session.execute(delete(Message).where(Message.conversation_id.in_(ids)))
         )
-        conversations += (
-            session.execute(delete(Conversation).where(Conversation.id.in_(ids))).rowcount or 0
+        conversations += _rowcount(
+            session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
         )
         session.commit()
-    audit_events = session.execute(delete(AuditEvent).where(audit_expired)).rowcount or 0
+    audit_events = _rowcount(session.execute(delete(AuditEvent).where(audit_expired)))
     session.commit()
     if conversations or audit_events:
         logger.info(
@@ -107,3 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _rowcount(result: Any) -> int:
+    """Rows a DELETE removed (a CursorResult's rowcount; typed as a plain Result by SQLAlchemy)."""
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -29,7 +29,14 @@ SERVICE_PY = ROOT / ".venv-service" / "bin" / "python"
 MODELS = ROOT / "models"
 # Everything a trained model depends on. The risk lexicon is read when the model loads, so
 # editing it needs no retraining.
-MODEL_INPUTS = ("bot/config.yml", "bot/domain.yml", "data/nlu", "data/rules", "data/stories", "bot/components")
+MODEL_INPUTS = (
+    "bot/config.yml",
+    "bot/domain.yml",
+    "data/nlu",
+    "data/rules",
+    "data/stories",
+    "bot/components",
+)
 TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
 
 
@@ -38,7 +45,11 @@ def model_fingerprint(root: Path = ROOT) -> str:
     digest.update(_bot_dependencies(root / "pyproject.toml").encode())
     for name in MODEL_INPUTS:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
         for file in files:
             if file.exists():
                 digest.update(str(file.relative_to(root)).encode())
@@ -47,7 +58,7 @@ def model_fingerprint(root: Path = ROOT) -> str:
 
 
 def _bot_dependencies(pyproject: Path) -> str:
-    """The bot extra's dependency lines: a new Rasa or spaCy needs a new model, a linter does not."""
+    """The bot extra's dependency lines: a new Rasa or spaCy needs a new model; a linter not."""
     text = pyproject.read_text(encoding="utf-8")
     start = text.find("\nbot = [")
     return text[start : text.find("]", start)] if start >= 0 else text
@@ -66,9 +77,25 @@ def train(force: bool = False, root: Path = ROOT) -> Path:
     started = time.monotonic()
     data = [d for d in TRAINING_DATA if (root / d).exists()]
     subprocess.run(
-        [str(BOT_PY), "-m", "rasa", "train", "--config", "bot/config.yml", "--domain", "bot/domain.yml",
-         "--data", *data, "--out", "models", "--fixed-model-name", model.name.removesuffix(".tar.gz")],
-        cwd=root, check=True, env=bot_env(),
+        [
+            str(BOT_PY),
+            "-m",
+            "rasa",
+            "train",
+            "--config",
+            "bot/config.yml",
+            "--domain",
+            "bot/domain.yml",
+            "--data",
+            *data,
+            "--out",
+            "models",
+            "--fixed-model-name",
+            model.name.removesuffix(".tar.gz"),
+        ],
+        cwd=root,
+        check=True,
+        env=bot_env(),
     )
     print(f"trained {model.relative_to(root)} in {time.monotonic() - started:.0f} s", flush=True)
     return model
@@ -111,32 +138,78 @@ class Stack:
         )
 
     def start_actions(self) -> None:
-        env = bot_env({
-            "HANDOFF_INTERNAL_URL": self.service_url,
-            "INTERNAL_API_TOKEN": self.internal_token,
-        })
-        self._spawn("actions", [str(BOT_PY), "-m", "rasa_sdk", "--actions", "bot.actions",
-                                "-p", str(self.actions_port), "--quiet"], env)
+        env = bot_env(
+            {
+                "HANDOFF_INTERNAL_URL": self.service_url,
+                "INTERNAL_API_TOKEN": self.internal_token,
+            }
+        )
+        self._spawn(
+            "actions",
+            [
+                str(BOT_PY),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "bot.actions",
+                "-p",
+                str(self.actions_port),
+                "--quiet",
+            ],
+            env,
+        )
 
     def start_rasa(self) -> None:
         model = self.model or current_model()
         env = bot_env({"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook"})
-        self._spawn("rasa", [str(BOT_PY), "-m", "rasa", "run", "--model", str(model),
-                             "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-                             "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml",
-                             "--quiet"], env)
+        self._spawn(
+            "rasa",
+            [
+                str(BOT_PY),
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                str(model),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+                "--credentials",
+                "bot/credentials.yml",
+                "--endpoints",
+                "bot/endpoints.yml",
+                "--quiet",
+            ],
+            env,
+        )
 
     def start_service(self) -> None:
         env = dict(os.environ)
-        env.update({
-            "DATABASE_URL": self.database_url,
-            "RASA_URL": self.rasa_url,
-            "INTERNAL_API_TOKEN": self.internal_token,
-        })
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "RASA_URL": self.rasa_url,
+                "INTERNAL_API_TOKEN": self.internal_token,
+            }
+        )
         env.update(self.service_env)
-        self._spawn("service", [str(SERVICE_PY), "-m", "uvicorn", "handoff_service.main:app_factory",
-                                "--factory", "--host", env.get("HOST", "127.0.0.1"),
-                                "--port", str(self.service_port), "--no-access-log"], env)
+        self._spawn(
+            "service",
+            [
+                str(SERVICE_PY),
+                "-m",
+                "uvicorn",
+                "handoff_service.main:app_factory",
+                "--factory",
+                "--host",
+                env.get("HOST", "127.0.0.1"),
+                "--port",
+                str(self.service_port),
+                "--no-access-log",
+            ],
+            env,
+        )
 
     def start(self) -> None:
         self.start_service()
@@ -155,7 +228,10 @@ class Stack:
             for name, url in list(pending.items()):
                 process = self.processes[name]
                 if process.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir / (name + '.log')}")
+                    raise RuntimeError(
+                        f"{name} exited with {process.returncode}; "
+                        f"see {self.log_dir / (name + '.log')}"
+                    )
                 if _responds(url):
                     del pending[name]
             if time.monotonic() > deadline:
@@ -202,7 +278,10 @@ def run() -> int:
 
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)
-    print("starting the handoff service, the action server and Rasa (logs in var/log/) ...", flush=True)
+    print(
+        "starting the handoff service, the action server and Rasa (logs in var/log/) ...",
+        flush=True,
+    )
     stack.start()
     try:
         stack.wait_until_ready()
@@ -215,23 +294,32 @@ def run() -> int:
         f"  Chat for young people:   http://localhost:{stack.service_port}/\n"
         f"  Counsellor dashboard:    http://localhost:{stack.service_port}/counsellor\n"
         f"  API docs (development):  http://localhost:{stack.service_port}/docs\n"
-        f"  Development login:       demo / {password}  (counsellor; also demo-traener, demo-admin)\n"
+        f"  Development login:       demo / {password}"
+        "  (counsellor; also demo-traener, demo-admin)\n"
         "\n  Ctrl-C stops everything.\n",
         flush=True,
     )
     while True:
         for name, process in list(stack.processes.items()):
             if process.poll() is not None:
-                print(f"{name} stopped unexpectedly (exit {process.returncode}); see var/log/{name}.log", file=sys.stderr)
+                print(
+                    f"{name} stopped unexpectedly (exit {process.returncode}); "
+                    f"see var/log/{name}.log",
+                    file=sys.stderr,
+                )
                 stack.stop_all()
                 return 1
         time.sleep(1)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=("train", "model", "run"))
-    parser.add_argument("--force", action="store_true", help="train even if the current model exists")
+    parser.add_argument(
+        "--force", action="store_true", help="train even if the current model exists"
+    )
     args = parser.parse_args()
     if args.command == "train":
         train(force=args.force)

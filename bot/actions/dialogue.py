@@ -54,7 +54,14 @@ ESCALATING_HINTS = frozenset(
 # Dangers that are now unless told as past: thrown out with nowhere to sleep.
 UNTIMED_DANGERS = frozenset({"locked_out"})
 HOME_TOPICS = frozenset(
-    {"violence", "parent_alcohol", "parent_drugs", "conflict_home", "feeling_anxious", "own_substance_use"}
+    {
+        "violence",
+        "parent_alcohol",
+        "parent_drugs",
+        "conflict_home",
+        "feeling_anxious",
+        "own_substance_use",
+    }
 )
 # A follow-up this short is about the conversation's topic, not a new one.
 SHORT_FOLLOWUP_WORDS = 6

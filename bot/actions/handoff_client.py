@@ -27,12 +27,18 @@ def _headers() -> dict[str, str]:
 def _call(method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
     try:
         response = requests.request(
-            method, f"{_base_url()}{path}", json=payload, headers=_headers(), timeout=TIMEOUT_SECONDS
+            method,
+            f"{_base_url()}{path}",
+            json=payload,
+            headers=_headers(),
+            timeout=TIMEOUT_SECONDS,
         )
         response.raise_for_status()
         return response.json()
     except (requests.RequestException, ValueError) as error:
-        logger.warning("handoff service call %s failed: %s", path.split("/")[-1], type(error).__name__)
+        logger.warning(
+            "handoff service call %s failed: %s", path.split("/")[-1], type(error).__name__
+        )
         raise HandoffUnavailable from error
 
 

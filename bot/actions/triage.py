@@ -94,7 +94,11 @@ def triage_payload(
         entities["danger"] = [danger]
     observed = max(highest_risk(intents), risk, key=RISK_RANK.__getitem__)
     topic = main_topic(intents)
-    if danger and RISK_RANK[observed] == RISK_RANK["critical"] and risk_of_intent(topic) != "critical":
+    if (
+        danger
+        and RISK_RANK[observed] == RISK_RANK["critical"]
+        and risk_of_intent(topic) != "critical"
+    ):
         topic = "immediate_danger"
     return {
         "risk": observed,

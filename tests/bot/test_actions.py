@@ -10,15 +10,24 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import actions, handoff_client
 
-CLOSED = {"shift_open": False, "next_shift_text": "mandag kl. 17", "current_shift_end_text": None,
-          "waiting_count": 0, "eta_minutes": 30}
-OPEN = {"shift_open": True, "next_shift_text": "i morgen kl. 17", "current_shift_end_text": "kl. 21",
-        "waiting_count": 2, "eta_minutes": 20}
+CLOSED = {
+    "shift_open": False,
+    "next_shift_text": "mandag kl. 17",
+    "current_shift_end_text": None,
+    "waiting_count": 0,
+    "eta_minutes": 30,
+}
+OPEN = {
+    "shift_open": True,
+    "next_shift_text": "i morgen kl. 17",
+    "current_shift_end_text": "kl. 21",
+    "waiting_count": 2,
+    "eta_minutes": 20,
+}
 
 
 def user_event(
@@ -88,8 +97,16 @@ class FakeService:
         return self._queued()
 
     def _queued(self):
-        return {"status": "queued", "queue": {"position": 1, "eta_minutes": self.eta_minutes, "shift_open": self.status["shift_open"],
-                                              "next_shift_text": self.status["next_shift_text"], "waiting_count": 1}}
+        return {
+            "status": "queued",
+            "queue": {
+                "position": 1,
+                "eta_minutes": self.eta_minutes,
+                "shift_open": self.status["shift_open"],
+                "next_shift_text": self.status["next_shift_text"],
+                "waiting_count": 1,
+            },
+        }
 
     def _update_triage(self, conversation_id, triage):
         self._check()
@@ -422,9 +439,7 @@ def test_handoff_passes_topic_entities_and_content_given(monkeypatch):
             ],
         )
     ]
-    respond(
-        tracker("request_human", "rådgiver", history=history, slots={"content_given": ["x1"]})
-    )
+    respond(tracker("request_human", "rådgiver", history=history, slots={"content_given": ["x1"]}))
     triage = service.handoffs[0]
     assert triage["topic"] == "parent_alcohol"
     assert triage["entities"] == {"carer": ["far"], "substance": ["alkohol"]}

@@ -1,11 +1,11 @@
-"""Starts the real system: Rasa with the trained model, the action server and the handoff service."""
+"""Starts the real system: Rasa with the trained model, the action server and the service."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import queue
 import os
+import queue
 import socket
 import sys
 import threading
@@ -31,9 +31,16 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory) -> Iterator[stack_module.Stack]:
     # E2E_MODEL lets a developer reuse a model while the training data is being edited.
-    model = Path(os.environ["E2E_MODEL"]) if os.environ.get("E2E_MODEL") else stack_module.current_model()
+    model = (
+        Path(os.environ["E2E_MODEL"])
+        if os.environ.get("E2E_MODEL")
+        else stack_module.current_model()
+    )
     if not model.exists():
-        pytest.fail(f"no trained model for the current data ({model.name}); `make train` or `make test` trains it")
+        pytest.fail(
+            f"no trained model for the current data ({model.name}); "
+            "`make train` or `make test` trains it"
+        )
     workdir = tmp_path_factory.mktemp("stack")
     stack = stack_module.Stack(
         service_port=free_port(),
@@ -42,7 +49,11 @@ def live_stack(tmp_path_factory) -> Iterator[stack_module.Stack]:
         database_url=f"sqlite:///{workdir / 'handoff.db'}",
         log_dir=workdir / "log",
         model=model,
-        service_env={"ENVIRONMENT": "test", "DEMO_COUNSELLOR_PASSWORD": "e2e-password", "RASA_TIMEOUT_SECONDS": "60"},
+        service_env={
+            "ENVIRONMENT": "test",
+            "DEMO_COUNSELLOR_PASSWORD": "e2e-password",
+            "RASA_TIMEOUT_SECONDS": "60",
+        },
     )
     stack.start()
     try:
@@ -70,7 +81,9 @@ class EventStream:
 
     def _read(self, path: str, token: str) -> None:
         try:
-            with self._client.stream("GET", path, headers={"Authorization": f"Bearer {token}"}) as response:
+            with self._client.stream(
+                "GET", path, headers={"Authorization": f"Bearer {token}"}
+            ) as response:
                 event = None
                 for line in response.iter_lines():
                     if self._stop.is_set():
@@ -101,7 +114,9 @@ class EventStream:
 
 
 def login(api: httpx.Client, username: str) -> dict[str, str]:
-    response = api.post("/api/v1/auth/login", json={"username": username, "password": "e2e-password"})
+    response = api.post(
+        "/api/v1/auth/login", json={"username": username, "password": "e2e-password"}
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -113,9 +128,13 @@ def counsellor(api) -> dict[str, str]:
 
 @pytest.fixture
 def empty_queue(api, counsellor) -> None:
-    """Earlier tests leave people waiting in the shared system: close them so positions start at 1."""
+    """Earlier tests leave people waiting in the shared system: close them so positions are 1+."""
     while (claimed := api.post("/api/v1/queue/claim", headers=counsellor)).status_code == 200:
-        api.post(f"/api/v1/conversations/{claimed.json()['id']}/close", json={"outcome": "other"}, headers=counsellor)
+        api.post(
+            f"/api/v1/conversations/{claimed.json()['id']}/close",
+            json={"outcome": "other"},
+            headers=counsellor,
+        )
 
 
 def set_calendar(api: httpx.Client, *, open_now: bool) -> None:
@@ -130,12 +149,21 @@ def set_calendar(api: httpx.Client, *, open_now: bool) -> None:
     for exception in calendar["exceptions"]:
         api.delete(f"/api/v1/shifts/exceptions/{exception['id']}", headers=admin)
     now = datetime.now(ZoneInfo("Europe/Copenhagen"))
-    starts = now - timedelta(hours=1) if open_now else (now + timedelta(days=3)).replace(hour=17, minute=0)
+    starts = (
+        now - timedelta(hours=1)
+        if open_now
+        else (now + timedelta(days=3)).replace(hour=17, minute=0)
+    )
     ends = starts + timedelta(hours=3 if open_now else 4)
     response = api.post(
         "/api/v1/shifts/exceptions",
-        json={"on_date": starts.date().isoformat(), "kind": "extra", "starts_at": starts.strftime("%H:%M"),
-              "ends_at": ends.strftime("%H:%M"), "counsellors": 2},
+        json={
+            "on_date": starts.date().isoformat(),
+            "kind": "extra",
+            "starts_at": starts.strftime("%H:%M"),
+            "ends_at": ends.strftime("%H:%M"),
+            "counsellors": 2,
+        },
         headers=admin,
     )
     assert response.status_code == 201, response.text

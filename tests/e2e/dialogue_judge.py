@@ -128,7 +128,11 @@ def in_context(turn: dict, danger: str | None, sources: list[Source | None]) -> 
         kind = turn.get("danger") or danger
         return any(i.kind == "emergency" and kind in i.danger for i in items) or (
             kind in ("suicidal", "self_harm")
-            and any(i.kind == "emergency" and set(i.danger) & {"suicidal", "self_harm", "bleeding", "overdose"} for i in items)
+            and any(
+                i.kind == "emergency"
+                and set(i.danger) & {"suicidal", "self_harm", "bleeding", "overdose"}
+                for i in items
+            )
         )
     if act == "followup":
         wanted = turn["followup"]

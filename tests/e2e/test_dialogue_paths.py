@@ -17,7 +17,9 @@ def start(api):
 
 
 def say(api, conversation, headers, text):
-    response = api.post(f"/api/v1/conversations/{conversation['id']}/messages", json={"text": text}, headers=headers)
+    response = api.post(
+        f"/api/v1/conversations/{conversation['id']}/messages", json={"text": text}, headers=headers
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -69,7 +71,12 @@ def test_crisis_gets_emergency_numbers_and_goes_first_with_a_summary(api, empty_
     assert turn["status"] == "queued" and turn["queue"]["position"] == 1
     state = api.get(f"/api/v1/conversations/{crisis['id']}", headers=crisis_headers).json()
     assert state["risk"] == "critical"
-    assert api.get(f"/api/v1/conversations/{waiting['id']}", headers=waiting_headers).json()["queue"]["position"] == 2
+    assert (
+        api.get(f"/api/v1/conversations/{waiting['id']}", headers=waiting_headers).json()["queue"][
+            "position"
+        ]
+        == 2
+    )
 
     queue = api.get("/api/v1/queue", headers=counsellor).json()
     assert queue[0]["id"] == crisis["id"] and queue[0]["risk"] == "critical"
@@ -80,7 +87,9 @@ def test_crisis_gets_emergency_numbers_and_goes_first_with_a_summary(api, empty_
     assert claimed["triage"]["content_given"]  # the counsellor sees what the bot already gave
 
 
-def test_request_human_queues_at_once_and_the_answer_updates_the_summary(api, empty_queue, counsellor):
+def test_request_human_queues_at_once_and_the_answer_updates_the_summary(
+    api, empty_queue, counsellor
+):
     set_calendar(api, open_now=True)
     body, headers = start(api)
     turn = say(api, body, headers, "kan jeg ikke bare få lov at tale med et rigtigt menneske")

@@ -28,7 +28,9 @@ def test_greeting_handoff_claim_reply_and_close(api, live_stack, empty_queue):
     assert first["status"] == "bot"
     assert "velkommen" in greeting.lower() and "anonym" in greeting
 
-    stream = EventStream(live_stack.service_url, f"/api/v1/conversations/{first['id']}/events", first["token"])
+    stream = EventStream(
+        live_stack.service_url, f"/api/v1/conversations/{first['id']}/events", first["token"]
+    )
     try:
         stream.wait_for(lambda event, data: event == "status")  # the snapshot on connect
 
@@ -61,7 +63,9 @@ def test_greeting_handoff_claim_reply_and_close(api, live_stack, empty_queue):
         stream.wait_for(lambda event, data: event == "status" and data["status"] == "active")
 
         # The second young person moves up to first place, pushed live.
-        second_view = api.get(f"/api/v1/conversations/{second['id']}", headers=second_headers).json()
+        second_view = api.get(
+            f"/api/v1/conversations/{second['id']}", headers=second_headers
+        ).json()
         assert second_view["queue"]["position"] == 1
 
         reply = api.post(
@@ -70,14 +74,20 @@ def test_greeting_handoff_claim_reply_and_close(api, live_stack, empty_queue):
             headers=counsellor,
         )
         assert reply.status_code == 200
-        pushed = stream.wait_for(lambda event, data: event == "message" and data["sender"] == "counsellor")
+        pushed = stream.wait_for(
+            lambda event, data: event == "message" and data["sender"] == "counsellor"
+        )
         assert pushed[1]["text"].startswith("Hej, jeg hedder Maja")
 
         seen = api.get(f"/api/v1/conversations/{first['id']}", headers=first_headers).json()
         assert seen["status"] == "active"
         assert seen["messages"][-1]["sender"] == "counsellor"
 
-        closed = api.post(f"/api/v1/conversations/{first['id']}/close", json={"outcome": "talked"}, headers=counsellor)
+        closed = api.post(
+            f"/api/v1/conversations/{first['id']}/close",
+            json={"outcome": "talked"},
+            headers=counsellor,
+        )
         assert closed.json()["status"] == "closed"
         stream.wait_for(lambda event, data: event == "status" and data["status"] == "closed")
     finally:

@@ -23,7 +23,9 @@ def test_rasa_down_still_answers_in_danish_with_112_and_queues(api, live_stack):
 
 def check_fallback(api, body, headers):
     response = api.post(
-        f"/api/v1/conversations/{body['id']}/messages", json={"text": "min mor er fuld igen"}, headers=headers
+        f"/api/v1/conversations/{body['id']}/messages",
+        json={"text": "min mor er fuld igen"},
+        headers=headers,
     )
     assert response.status_code == 200
     turn = response.json()
@@ -31,4 +33,6 @@ def check_fallback(api, body, headers):
     assert "112" in reply and "rådgiver" in reply
     assert turn["status"] == "queued"
     stored = api.get(f"/api/v1/conversations/{body['id']}", headers=headers).json()
-    assert ("young", "min mor er fuld igen") in [(m["sender"], m["text"]) for m in stored["messages"]]
+    assert ("young", "min mor er fuld igen") in [
+        (m["sender"], m["text"]) for m in stored["messages"]
+    ]

@@ -105,9 +105,9 @@ def start_conversation(
     conversation, token = ops.create_conversation(session)
     pickup_code = new_pickup_code()
     # 30**10 codes: a clash with a live one is so unlikely that the unique index may refuse it.
-    conversation.pickup_hash = hash_pickup_code(
-        normalise_pickup_code(pickup_code), settings.secret_key
-    )
+    normalised = normalise_pickup_code(pickup_code)
+    assert normalised is not None  # a code we made is always well-formed
+    conversation.pickup_hash = hash_pickup_code(normalised, settings.secret_key)
     session.commit()
     try:
         lines = send_to_rasa(
@@ -198,7 +198,9 @@ def write_message(
             lines = None
         # The action server may have queued the conversation meanwhile, in its own transaction.
         session.expire_all()
-        conversation = session.get(Conversation, conversation.id)
+        reread = session.get(Conversation, conversation.id)
+        assert reread is not None  # a conversation is never deleted while its turn runs
+        conversation = reread
         queue_before = (conversation.status, conversation.risk_rank)  # its changes are announced
         if not lines:
             # No answer, or an empty one (a failing action): a human takes over, nothing is lost.

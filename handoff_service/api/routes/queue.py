@@ -73,7 +73,7 @@ def waiting_queue(session: SessionDep, user: CounsellorDep, texts: TextsDep) -> 
             risk_label=texts["risk_labels"][c.risk],
             topic=c.topic,
             topic_label=ops.topic_label(c.topic, texts),
-            waiting_minutes=int((now - c.queued_at).total_seconds() // 60),
+            waiting_minutes=int((now - (c.queued_at or now)).total_seconds() // 60),
             queued_at=c.queued_at,
             summary=ops.triage_summary(c, texts),
         )

@@ -110,8 +110,10 @@ def test_closing_today_closes_the_service_and_tells_the_bot(
     now = local_now()
     # A short window around now, clamped to today: a shift may last at most 16 hours, so a
     # whole-day window would be refused, and near midnight now +/- hours crosses the date.
-    starts = max((now - timedelta(hours=1)).replace(second=0, microsecond=0),
-                 now.replace(hour=0, minute=0, second=0, microsecond=0))
+    starts = max(
+        (now - timedelta(hours=1)).replace(second=0, microsecond=0),
+        now.replace(hour=0, minute=0, second=0, microsecond=0),
+    )
     ends = min(now + timedelta(hours=2), now.replace(hour=23, minute=59, second=0, microsecond=0))
     extra = client.post(
         "/api/v1/shifts/exceptions",
