@@ -396,6 +396,9 @@ def triage_summary(conversation: Conversation, texts: dict[str, Any]) -> str:
     triage = conversation.triage or {}
     parts = [texts["risk_labels"][conversation.risk], topic_label(conversation.topic, texts)]
     entities = triage.get("entities", {})
+    if dangers := [texts["danger_labels"].get(d) for d in entities.get("danger", [])]:
+        # The kind of danger the bot answered: the guidance the young person has already had.
+        parts.append("fare: " + ", ".join(dict.fromkeys(d for d in dangers if d)))
     if entities.get("carer"):
         parts.append("omsorgsperson: " + ", ".join(entities["carer"]))
     if entities.get("substance"):

@@ -162,3 +162,24 @@ def test_risk_never_goes_down(client: TestClient, internal_headers):
         client.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()["risk"]
         == "critical"
     )
+
+
+def test_the_summary_names_the_kind_of_danger_the_bot_answered(
+    client: TestClient, session, counsellor_headers
+):
+    conversation_id, _headers, _ = start(client)
+    response = client.post(
+        f"/internal/v1/conversations/{conversation_id}/handoff",
+        json={
+            "risk": "critical",
+            "intents": ["immediate_danger"],
+            "entities": {"danger": ["overdose"], "carer": ["mor"]},
+            "reason": "crisis",
+        },
+        headers={"X-Internal-Token": client.app.state.settings.internal_api_token},
+    )
+    assert response.status_code == 200, response.text
+    queue = client.get("/api/v1/queue", headers=counsellor_headers).json()
+    mine = next(item for item in queue if item["id"] == conversation_id)
+    assert "fare: overdosis eller forgiftning" in mine["summary"]
+    assert "overdose" not in mine["summary"]  # Danish labels, never the ids
