@@ -34,6 +34,7 @@ class Cue:
     cue_id: str
     patterns: tuple[Pattern[str], ...]
     unless: tuple[Pattern[str], ...]
+    escalates: bool = True  # danger hints only: may make a home topic told now a danger
 
     def fires(self, normalised: str) -> bool:
         blocked = [u.span() for p in self.unless for u in p.finditer(normalised)]
@@ -54,11 +55,13 @@ class ContextCues:
         hints: tuple[Cue, ...] = (),
         now: Cue | None = None,
         past: Cue | None = None,
+        drink: Cue | None = None,
     ) -> None:
         self.cues = cues
         self.hints = hints
         self.now = now
         self.past = past
+        self.drink = drink
 
     @classmethod
     def from_yaml(cls, path: Path | None = None) -> ContextCues:
@@ -97,7 +100,7 @@ class ContextCues:
             patterns = tuple(
                 _compile_pattern(p, "phrase", macros, where) for p in raw.get("patterns") or []
             )
-            hints.append(Cue(kind, patterns, ()))
+            hints.append(Cue(kind, patterns, (), escalates=raw.get("escalates", True) is True))
 
         def markers(name: str) -> Cue | None:
             raw_markers = data.get(name)
@@ -114,23 +117,45 @@ class ContextCues:
                 ),
             )
 
-        return cls(tuple(cues), tuple(hints), markers("now_markers"), markers("past_markers"))
+        return cls(
+            tuple(cues),
+            tuple(hints),
+            markers("now_markers"),
+            markers("past_markers"),
+            markers("drink_markers"),
+        )
 
     def danger_hint(self, text: str) -> str | None:
         """The kind of danger a message judged critical is most likely about (None: unclear).
 
         Broad on purpose: a hint never raises risk, it only picks which kind's guidance fits.
         """
+        hint = self._first_hint(text)
+        return hint.cue_id if hint else None
+
+    def escalating_hint(self, text: str) -> str | None:
+        """The kind, when the words are strong enough to make a home topic told now a danger."""
+        hint = self._first_hint(text, escalating=True)
+        return hint.cue_id if hint else None
+
+    def _first_hint(self, text: str, escalating: bool = False) -> Cue | None:
         normalised = normalise(text or "")
         for hint in self.hints:
+            if escalating and not hint.escalates:
+                continue
             if normalised and hint.fires(normalised + " "):
-                return hint.cue_id
+                return hint
         return None
 
     def says_now(self, text: str) -> bool:
         """Whether the message places what it tells in the present ("lige nu", "i nat")."""
         normalised = normalise(text or "")
         return bool(self.now and normalised and self.now.fires(normalised))
+
+    def names_drink(self, text: str) -> bool:
+        """Whether the message names drink or drugs ("har drukket", "stiv", "piller")."""
+        normalised = normalise(text or "")
+        return bool(self.drink and normalised and self.drink.fires(normalised))
 
     def says_past(self, text: str) -> bool:
         """Whether the message tells something as past or habit ("i går", "plejer")."""

@@ -228,8 +228,10 @@ def read_turn(tracker: Tracker) -> TurnInput:
         intent=latest_intent(tracker),
         message_danger=danger_kind_of(matches),
         danger_hint=cues().danger_hint(text),
+        escalating_hint=cues().escalating_hint(text),
         says_now=cues().says_now(text),
         says_past=cues().says_past(text),
+        names_drink=cues().names_drink(text),
         names_carer=any(
             e.get("entity") == "carer" for e in (tracker.latest_message or {}).get("entities") or []
         ),

@@ -48,9 +48,13 @@ SERVICE_PLANS = {
 REFINING_HINTS = frozenset({"overdose", "bleeding", "weapon", "unconscious"})
 # A home topic told in the present with one of these hints is danger now, even when neither the
 # lexicon nor the classifier said so: the second net of the dialogue (escalate when in doubt).
+# Overdose is not among them: "har taget noget igen i aften" about a parent is a topic, and a
+# real overdose is the lexicon's to catch.
 ESCALATING_HINTS = frozenset(
-    {"violence_now", "weapon", "drunk_driving", "unconscious", "overdose", "locked_out", "followed"}
+    {"violence_now", "weapon", "drunk_driving", "unconscious", "locked_out", "followed"}
 )
+# A car is a danger only with drink or drugs in the message (the classifier's reading of it).
+DRINK_OR_DRUG_INTENTS = frozenset({"parent_alcohol", "parent_drugs", "immediate_danger"})
 # Dangers that are now unless told as past: thrown out with nowhere to sleep.
 UNTIMED_DANGERS = frozenset({"locked_out"})
 HOME_TOPICS = frozenset(
@@ -96,9 +100,11 @@ class TurnInput:
     consecutive_fallbacks: int = 0
     words: int = 0  # length of the message, in words
     danger_hint: str | None = None  # bot/context_cues.yml danger_hints: a kind, never a risk
+    escalating_hint: str | None = None  # a hint strong enough for the second net below
     says_now: bool = False  # the message places what it tells in the present
     names_carer: bool = False  # the message names a parent or carer (entity)
     says_past: bool = False  # the message tells something as past or habit
+    names_drink: bool = False  # the message names drink or drugs
 
 
 @dataclass(frozen=True)
@@ -174,8 +180,13 @@ def plan_turn(turn: TurnInput) -> Plan:
         return crisis(kind)
 
     if (
-        turn.danger_hint in ESCALATING_HINTS
-        and (turn.says_now or (turn.danger_hint in UNTIMED_DANGERS and not turn.says_past))
+        turn.escalating_hint in ESCALATING_HINTS
+        and (turn.says_now or (turn.escalating_hint in UNTIMED_DANGERS and not turn.says_past))
+        and (
+            turn.escalating_hint != "drunk_driving"
+            or intent in DRINK_OR_DRUG_INTENTS
+            or turn.names_drink
+        )
         and not reassured
         and (
             intent in HOME_TOPICS
@@ -183,7 +194,7 @@ def plan_turn(turn: TurnInput) -> Plan:
             or (turn.names_carer and intent in ("nlu_fallback", "out_of_scope"))
         )
     ):
-        return crisis(turn.danger_hint)
+        return crisis(turn.escalating_hint or "general")
 
     # 4. Heard as answers, not as new emergencies.
     if reassured and turn.message_risk == "normal" and (in_crisis or risk == "high"):

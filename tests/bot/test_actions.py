@@ -513,3 +513,20 @@ def test_thrown_out_with_nowhere_to_go_is_danger_tonight_unless_told_as_past(mon
     assert service.handoffs[-1]["risk"] == "critical"
     _, events = respond(tracker("conflict_home", "min stedfar smed mig ud sidste år"))
     assert slot(events, "danger_kind") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "min mor råber hele tiden nu",  # shouting: the safety question, not an emergency
+        "min far har taget noget igen i aften",  # a parent's use: a topic
+        "min mor drikker en flaske vin hver aften nu",
+        "min far kører mig i skole nu",
+    ],
+)
+def test_ordinary_home_messages_told_in_the_present_raise_no_emergency(monkeypatch, text):
+    service = FakeService(CLOSED).install(monkeypatch)
+    intent = "conflict_home" if "kører" in text else "parent_alcohol"
+    _, events = respond(tracker(intent, text))
+    assert slot(events, "danger_kind") is None, text
+    assert all(h["risk"] != "critical" for h in service.handoffs)

@@ -78,7 +78,8 @@ FOLLOW_UPS = [
     ("ringer i til kommunen nu?", "followup_will_you_report"),
     ("det er sket før faktisk", "followup_happened_before_danger"),
     ("hvor lang tid skal jeg vente", "utter_crisis_queue_closed"),
-    ("blablabla", "followup_not_understood_danger"),
+    # Unplaceable: never the bare fallback; the number that fits, or the kind's guidance again.
+    ("blablabla", ("followup_not_understood_danger", "crisis_overdose")),
     ("okay jeg har det bedre nu, min storesøster sidder ved mig", "followup_safe_now"),
 ]
 
@@ -90,7 +91,8 @@ def test_follow_ups_after_an_overdose_stay_in_its_context(api, judge):
     for text, expected in FOLLOW_UPS:
         bubbles = say(api, body, headers, text)
         got = ids(judge, bubbles)
-        assert any(name.startswith(expected) for name in got), (text, got)
+        expected_any = expected if isinstance(expected, tuple) else (expected,)
+        assert any(name.startswith(expected_any) for name in got), (text, got)
         assert "utter_fallback" not in got and len(bubbles) <= 3
         assert not any(name.startswith("crisis_violence") for name in got)
     state = api.get(f"/api/v1/conversations/{body['id']}", headers=headers).json()
