@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BOT_PY = ROOT / ".venv-bot" / "bin" / "python"
 SERVICE_PY = ROOT / ".venv-service" / "bin" / "python"
 MODELS = ROOT / "models"
+RASA_LOGGING = ROOT / "scripts" / "rasa_logging.yml"
 # Everything a trained model depends on. The risk lexicon is read when the model loads, so
 # editing it needs no retraining.
 MODEL_INPUTS = (
@@ -179,6 +180,9 @@ class Stack:
                 "bot/credentials.yml",
                 "--endpoints",
                 "bot/endpoints.yml",
+                # No message text in Rasa's log, also on aborted calls (scripts/rasa_logging.yml).
+                "--logging-config-file",
+                str(RASA_LOGGING),
                 "--quiet",
             ],
             env,
