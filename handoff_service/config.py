@@ -21,7 +21,11 @@ class Settings(BaseSettings):
     secret_key: str = PLACEHOLDER_SECRET
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'handoff.db'}"
     rasa_url: str = "http://127.0.0.1:5005"
-    rasa_timeout_seconds: float = 30.0
+    # A crisis never waits long for Rasa: a short timeout, and after RASA_BREAKER_FAILURES
+    # failures in a row Rasa is skipped for RASA_BREAKER_SECONDS (one probe then).
+    rasa_timeout_seconds: float = Field(default=5.0, gt=0)
+    rasa_breaker_failures: int = Field(default=3, ge=1)
+    rasa_breaker_seconds: float = Field(default=30.0, gt=0)
     # Shared secret the action server presents on the internal API.
     internal_api_token: str = ""
     demo_counsellor_password: str = "demo"  # noqa: S105 - refused in production

@@ -31,6 +31,7 @@ from handoff_service.errors import ServiceError
 from handoff_service.events import EventBroker
 from handoff_service.logging_privacy import configure_logging, install_privacy_filter
 from handoff_service.migrations import upgrade_database
+from handoff_service.rasa_client import RasaClient
 from handoff_service.ratelimit import RateLimiter, RateLimits
 from handoff_service.risk_net import load_risk_net
 from handoff_service.scheduler import start_background_jobs, stop_background_jobs
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.broker = EventBroker()
+    # One client per service: its circuit breaker remembers Rasa's recent failures.
+    app.state.rasa = RasaClient.from_settings(settings)
     app.state.texts = load_texts(settings.texts_path)
     app.state.duty_to_report = load_duty_to_report(settings.duty_to_report_path)
     app.state.rate_limits = RateLimits(

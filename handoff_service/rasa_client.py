@@ -3,11 +3,17 @@
 Each reply is one bot line with the titles of its buttons (quick replies), if it has any. Rasa's
 REST channel answers `[{"text": "...", "buttons": [{"title": "...", "payload": "..."}]}, ...]`;
 the page sends a button's title as the young person's own message, so only titles are kept.
+
+A crisis never waits long for Rasa: calls have a short timeout, and a circuit breaker skips Rasa
+at once after a run of failures, so a hung Rasa costs one timeout, not one per message.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,12 +65,98 @@ def bot_lines(payload: list[Any]) -> list[BotLine]:
     return lines
 
 
+class CircuitBreaker:
+    """Closed: every call goes through. After `failures` failures in a row it opens: calls are
+    refused at once for `open_seconds`. Then half-open: one probe call goes through (the others
+    are still refused); its success closes the breaker, its failure opens it again.
+
+    Thread-safe: the service's sync routes run in a thread pool.
+    """
+
+    def __init__(
+        self,
+        failures: int,
+        open_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.failures = failures
+        self.open_seconds = open_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._consecutive = 0
+        self._open_until: float | None = None
+        self._probing = False
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            if self._open_until is None:
+                return "closed"
+            return "open" if self._clock() < self._open_until or self._probing else "half_open"
+
+    def allow(self) -> bool:
+        """May a call go through now? In half-open state only the first caller gets True."""
+        with self._lock:
+            if self._open_until is None:
+                return True
+            if self._clock() < self._open_until or self._probing:
+                return False
+            self._probing = True
+            return True
+
+    def record_success(self) -> None:
+        with self._lock:
+            if self._open_until is not None:
+                logger.info("rasa circuit closed")
+            self._consecutive = 0
+            self._open_until = None
+            self._probing = False
+
+    def record_failure(self) -> None:
+        with self._lock:
+            self._consecutive += 1
+            if self._probing or self._consecutive >= self.failures:
+                if self._open_until is None or self._probing:
+                    logger.warning("rasa circuit open for %.0f s", self.open_seconds)
+                self._open_until = self._clock() + self.open_seconds
+                self._probing = False
+
+
+class RasaClient:
+    """Rasa's REST channel behind a short timeout and a circuit breaker (one per service)."""
+
+    def __init__(self, base_url: str, timeout: float, breaker: CircuitBreaker) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        self.breaker = breaker
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> RasaClient:
+        return cls(
+            settings.rasa_url,
+            settings.rasa_timeout_seconds,
+            CircuitBreaker(settings.rasa_breaker_failures, settings.rasa_breaker_seconds),
+        )
+
+    def send(self, conversation_id: str, text: str) -> list[BotLine]:
+        """Rasa's lines for `text`; RasaUnavailable at once while the breaker is open."""
+        if not self.breaker.allow():
+            raise RasaUnavailable("circuit open")
+        try:
+            lines = send_to_rasa(self.base_url, conversation_id, text, self.timeout)
+        except RasaUnavailable:
+            self.breaker.record_failure()
+            raise
+        self.breaker.record_success()
+        return lines
+
+
 def send_to_rasa(base_url: str, conversation_id: str, text: str, timeout: float) -> list[BotLine]:
     try:
         response = httpx.post(
             f"{base_url.rstrip('/')}/webhooks/rest/webhook",
             json={"sender": conversation_id, "message": text},
-            timeout=httpx.Timeout(timeout, connect=3.0),
+            timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
         )
         response.raise_for_status()
         payload = response.json()

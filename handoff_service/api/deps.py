@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from handoff_service.config import Settings
 from handoff_service.events import EventBroker
 from handoff_service.models import Conversation, User
+from handoff_service.rasa_client import RasaClient
 from handoff_service.ratelimit import RateLimits, retry_after_header
 from handoff_service.security import conversation_token_matches, decode_access_token
 
@@ -65,12 +66,17 @@ def get_rate_limits(request: Request) -> RateLimits:
     return request.app.state.rate_limits
 
 
+def get_rasa(request: Request) -> RasaClient:
+    return request.app.state.rasa
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 BrokerDep = Annotated[EventBroker, Depends(get_broker)]
 TextsDep = Annotated[dict[str, Any], Depends(get_texts)]
 DutyToReportDep = Annotated[dict[str, Any], Depends(get_duty_to_report)]
 RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
+RasaDep = Annotated[RasaClient, Depends(get_rasa)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 

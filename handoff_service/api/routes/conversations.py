@@ -17,6 +17,7 @@ from handoff_service.api.deps import (
     NOT_FOUND,
     BearerDep,
     BrokerDep,
+    RasaDep,
     RateLimitsDep,
     SessionDep,
     SettingsDep,
@@ -37,7 +38,7 @@ from handoff_service.notify import (
     publish_typing,
 )
 from handoff_service.pickup import hash_pickup_code, new_pickup_code, normalise_pickup_code
-from handoff_service.rasa_client import BotLine, RasaUnavailable, send_to_rasa
+from handoff_service.rasa_client import BotLine, RasaUnavailable
 from handoff_service.ratelimit import client_key, retry_after_header
 from handoff_service.risk_net import risk_match
 from handoff_service.schemas import (
@@ -95,7 +96,11 @@ def _store_bot_lines(
     "/conversations", status_code=status.HTTP_201_CREATED, response_model=ConversationCreated
 )
 def start_conversation(
-    session: SessionDep, settings: SettingsDep, texts: TextsDep, limits: RateLimitsDep
+    session: SessionDep,
+    settings: SettingsDep,
+    texts: TextsDep,
+    limits: RateLimitsDep,
+    rasa: RasaDep,
 ) -> ConversationCreated:
     # A service-wide ceiling on new conversations, so a flood cannot fill the database.
     if (wait := limits.starts.hit("service")) is not None:
@@ -110,9 +115,7 @@ def start_conversation(
     conversation.pickup_hash = hash_pickup_code(normalised, settings.secret_key)
     session.commit()
     try:
-        lines = send_to_rasa(
-            settings.rasa_url, conversation.id, GREETING_TRIGGER, settings.rasa_timeout_seconds
-        )
+        lines = rasa.send(conversation.id, GREETING_TRIGGER)
     except RasaUnavailable:
         lines = []
     if not lines:
@@ -176,6 +179,7 @@ def write_message(
     settings: SettingsDep,
     broker: BrokerDep,
     texts: TextsDep,
+    rasa: RasaDep,
 ) -> TurnOut:
     now = utcnow()
     queue_before = (conversation.status, conversation.risk_rank)
@@ -191,9 +195,7 @@ def write_message(
         replies = _store_bot_lines(session, conversation, texts["queued_by_young_person"])
     elif conversation.status in ("bot", "queued"):
         try:
-            lines = send_to_rasa(
-                settings.rasa_url, conversation.id, body.text, settings.rasa_timeout_seconds
-            )
+            lines = rasa.send(conversation.id, body.text)
         except RasaUnavailable:
             lines = None
         # The action server may have queued the conversation meanwhile, in its own transaction.
