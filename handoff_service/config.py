@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     rasa_timeout_seconds: float = Field(default=5.0, gt=0)
     rasa_breaker_failures: int = Field(default=3, ge=1)
     rasa_breaker_seconds: float = Field(default=30.0, gt=0)
+    # A young person's message with no answer this long after a crash is answered by the
+    # recovery job (start-up, then every UNANSWERED_CHECK_SECONDS): fallback text and a queue place.
+    unanswered_after_seconds: float = Field(default=60.0, gt=0)
+    unanswered_check_seconds: float = Field(default=30.0, gt=0)
     # Shared secret the action server presents on the internal API.
     internal_api_token: str = ""
     demo_counsellor_password: str = "demo"  # noqa: S105 - refused in production

@@ -48,8 +48,19 @@ def create_conversation(session: Session) -> tuple[Conversation, str]:
     return conversation, token
 
 
-def add_message(session: Session, conversation: Conversation, sender: str, text: str) -> Message:
-    message = Message(conversation_id=conversation.id, sender=sender, text=text)
+def add_message(
+    session: Session,
+    conversation: Conversation,
+    sender: str,
+    text: str,
+    client_message_id: str | None = None,
+) -> Message:
+    message = Message(
+        conversation_id=conversation.id,
+        sender=sender,
+        text=text,
+        client_message_id=client_message_id,
+    )
     session.add(message)
     message.created_at = conversation.updated_at = utcnow()
     session.flush()

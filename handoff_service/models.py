@@ -93,9 +93,21 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     # The titles of a bot line's buttons (Rasa quick replies); None for every other message.
     quick_replies: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # The chat page's own id for a young person's message, reused when it sends again after an
+    # error: a retry finds the first turn instead of storing the message twice.
+    client_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+# One message per client message id in a conversation (NULLs, every other message, never clash).
+Index(
+    "ix_messages_client_message_id",
+    Message.conversation_id,
+    Message.client_message_id,
+    unique=True,
+)
 
 
 class AuditEvent(Base):

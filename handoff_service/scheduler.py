@@ -1,6 +1,7 @@
-"""Background jobs inside the service: the hourly retention purge and the shift watcher.
+"""Background jobs inside the service: the hourly retention purge, the shift watcher and the
+recovery of turns a crash left unanswered (at start-up, then every UNANSWERED_CHECK_SECONDS).
 
-Both run in a worker thread (they use the synchronous session) from asyncio tasks started and
+All run in a worker thread (they use the synchronous session) from asyncio tasks started and
 cancelled by the app's lifespan.
 """
 
@@ -20,6 +21,7 @@ from handoff_service.db import utcnow
 from handoff_service.events import EventBroker
 from handoff_service.notify import publish_queue_changed
 from handoff_service.retention import purge_expired
+from handoff_service.young_turn import answer_unanswered
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +67,13 @@ def start_background_jobs(app: FastAPI) -> list[asyncio.Task]:
         with factory() as session:
             watcher.check(session, settings, app.state.broker, utcnow())
 
+    def recover() -> None:
+        with factory() as session:
+            answer_unanswered(session, settings, app.state.broker, app.state.texts)
+
     return [
+        # First: the young people a crash of the previous process left without an answer.
+        asyncio.create_task(_every(settings.unanswered_check_seconds, recover, "recovery")),
         asyncio.create_task(_every(settings.retention_interval_minutes * 60, purge, "retention")),
         asyncio.create_task(_every(settings.shift_watch_seconds, watch_shifts, "shift watcher")),
     ]

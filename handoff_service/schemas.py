@@ -43,7 +43,11 @@ class TextIn(BaseModel):
 
 
 class MessageIn(TextIn):
-    pass
+    # The page's own id for this message (random, reused when it sends again after an error): a
+    # retry with the same id returns the first turn and stores nothing new.
+    client_message_id: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$"
+    )
 
 
 class ReplyIn(TextIn):

@@ -30,6 +30,7 @@ def test_defaults_are_short():
     settings = Settings(environment="test", secret_key="s" * 40)
     assert settings.rasa_timeout_seconds == 5
     assert settings.rasa_breaker_failures == 3
+    assert settings.unanswered_after_seconds == 60
 
 
 def test_breaker_opens_after_k_failures_in_a_row():

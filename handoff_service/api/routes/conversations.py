@@ -7,10 +7,9 @@ import logging
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from handoff_service import conversations as ops
 from handoff_service.api.deps import (
@@ -40,7 +39,6 @@ from handoff_service.notify import (
 from handoff_service.pickup import hash_pickup_code, new_pickup_code, normalise_pickup_code
 from handoff_service.rasa_client import BotLine, RasaUnavailable
 from handoff_service.ratelimit import client_key, retry_after_header
-from handoff_service.risk_net import risk_match
 from handoff_service.schemas import (
     ConversationCreated,
     ConversationOut,
@@ -58,6 +56,7 @@ from handoff_service.security import (
     new_conversation_token,
 )
 from handoff_service.texts import emergency_numbers
+from handoff_service.young_turn import store_bot_lines, young_turn
 
 router = APIRouter(prefix="/api/v1", tags=["young person"])
 logger = logging.getLogger(__name__)
@@ -75,21 +74,6 @@ TOO_MANY_PICKUPS = (
     "Der er prøvet for mange koder lige nu. Vent lidt, og prøv så igen. Er du i fare, så ring 112."
 )
 TOO_MANY_TYPING = "Vent et øjeblik."
-
-
-def _store_bot_lines(
-    session: Session, conversation: Conversation, lines: Sequence[str | BotLine]
-) -> list[MessageOut]:
-    """Stores the bot's lines: the service's own texts, or Rasa's lines with their buttons."""
-    stored = []
-    for line in lines:
-        if isinstance(line, str):
-            line = BotLine(line)
-        message = ops.add_message(session, conversation, "bot", line.text)
-        if line.quick_replies:
-            message.quick_replies = list(line.quick_replies)
-        stored.append(ops.message_out(message))
-    return stored
 
 
 @router.post(
@@ -114,6 +98,7 @@ def start_conversation(
     assert normalised is not None  # a code we made is always well-formed
     conversation.pickup_hash = hash_pickup_code(normalised, settings.secret_key)
     session.commit()
+    lines: Sequence[str | BotLine]
     try:
         lines = rasa.send(conversation.id, GREETING_TRIGGER)
     except RasaUnavailable:
@@ -121,7 +106,7 @@ def start_conversation(
     if not lines:
         lines = texts["greeting_without_bot"]
     session.expire_all()
-    greeting = _store_bot_lines(session, conversation, lines)
+    greeting = store_bot_lines(session, conversation, lines)
     session.commit()
     logger.info("conversation started")
     return ConversationCreated(
@@ -180,57 +165,23 @@ def write_message(
     broker: BrokerDep,
     texts: TextsDep,
     rasa: RasaDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$"),
+    ] = None,
 ) -> TurnOut:
-    now = utcnow()
-    queue_before = (conversation.status, conversation.risk_rank)
-    young = ops.message_out(ops.add_message(session, conversation, "young", body.text))
-    # Stored before anything else can fail: what the young person wrote is never lost.
-    session.commit()
-    publish_messages(broker, conversation.id, [young])
-
-    replies: list[MessageOut] = []
-    net = risk_match(body.text)
-    if conversation.status == "closed":
-        ops.hand_off(session, conversation, Triage(reason="young_returned"), now)
-        replies = _store_bot_lines(session, conversation, texts["queued_by_young_person"])
-    elif conversation.status in ("bot", "queued"):
-        try:
-            lines = rasa.send(conversation.id, body.text)
-        except RasaUnavailable:
-            lines = None
-        # The action server may have queued the conversation meanwhile, in its own transaction.
-        session.expire_all()
-        reread = session.get(Conversation, conversation.id)
-        assert reread is not None  # a conversation is never deleted while its turn runs
-        conversation = reread
-        queue_before = (conversation.status, conversation.risk_rank)  # its changes are announced
-        if not lines:
-            # No answer, or an empty one (a failing action): a human takes over, nothing is lost.
-            reply_key = (
-                "critical_without_bot" if net and net.risk == "critical" else "fallback_rasa_down"
-            )
-            ops.hand_off(session, conversation, Triage(reason="bot_unavailable"), now)
-            replies = _store_bot_lines(session, conversation, texts[reply_key])
-        else:
-            replies = _store_bot_lines(session, conversation, lines)
-    if net is not None:
-        # The lexicon is a second net beside the classifier: critical words always reach a human.
-        ops.hand_off(
-            session,
-            conversation,
-            Triage(risk=net.risk, intents=[net.intent], reason="risk_lexicon"),
-            now,
-        )
-    session.commit()
-    publish_messages(broker, conversation.id, replies)
-    if reason := ops.queue_change(queue_before, conversation):
-        publish_queue_changed(
-            broker, session, settings, now, reason=reason, conversation=conversation
-        )
-    return TurnOut(
-        messages=replies,
-        status=conversation.status,
-        queue=ops.queue_info(session, settings, conversation, now),
+    """The page's client message id comes in the body or as the `Idempotency-Key` header (the
+    chat page sends the header); a retry with the same id returns the first turn."""
+    # Stored with the lexicon's verdict before Rasa is asked (handoff_service/young_turn.py).
+    return young_turn(
+        session,
+        settings,
+        broker,
+        texts,
+        conversation,
+        body.text,
+        body.client_message_id or idempotency_key,
+        rasa=rasa,
     )
 
 
@@ -249,7 +200,7 @@ def ask_for_counsellor(
         ops.hand_off(
             session, conversation, Triage(intents=["request_human"], reason="young_request"), now
         )
-        replies = _store_bot_lines(session, conversation, texts["queued_by_young_person"])
+        replies = store_bot_lines(session, conversation, texts["queued_by_young_person"])
         session.commit()
         publish_messages(broker, conversation.id, replies)
         publish_queue_changed(

@@ -62,6 +62,7 @@ const state = {
   messageIds: new Set(),
   messages: new Map(), // id -> {sender, quick_replies}: the newest decides the quick replies
   pending: [], // bubbles of messages on their way, matched to the stored message by text
+  unsent: null, // {text, id} of the message that failed to send: sending that text again reuses the id
   stream: null,
   sending: false,
   numbers: [],
@@ -582,6 +583,13 @@ function showComposerError(message, kind = "send") {
   ui.composerError.dataset.kind = kind;
 }
 
+// A random id per message (hex, 32 characters); crypto.getRandomValues works on plain http too.
+function newClientMessageId() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 // `chosen` is a quick reply's title: sent exactly as if it had been typed.
 async function sendMessage(chosen) {
   const typed = chosen === undefined;
@@ -609,12 +617,17 @@ async function sendMessage(chosen) {
   const botAnswers = state.status === "bot" || state.status === "queued" || state.status === "closed";
   ui.typing.hidden = !botAnswers;
   const { id, token } = state.conversation;
+  // Sending the same text again after an error is a retry: the same id, so the service answers
+  // with the first turn if that one did arrive, and stores nothing twice.
+  const clientMessageId = state.unsent && state.unsent.text === text ? state.unsent.id : newClientMessageId();
   try {
     const turn = await callApi(`${API}/conversations/${encodeURIComponent(id)}/messages`, {
       method: "POST",
       token,
       body: { text },
+      idempotencyKey: clientMessageId,
     });
+    state.unsent = null;
     turn.messages.forEach(addMessage);
     setStatus(turn.status, turn.queue);
     // The stored copy of the young person's own message normally arrives on the stream; if the
@@ -622,6 +635,7 @@ async function sendMessage(chosen) {
     if (state.pending.includes(pending)) sync().catch(() => {});
   } catch (error) {
     dropPending(pending);
+    state.unsent = { text, id: clientMessageId };
     // A message that was not sent goes back in the box, in front of anything typed meanwhile.
     ui.message.value = ui.message.value ? `${text}\n${ui.message.value}` : text;
     updateCharCount();

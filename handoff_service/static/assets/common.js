@@ -12,9 +12,11 @@ export class ApiError extends Error {
 const NO_CONNECTION = "Der er ingen forbindelse lige nu. Tjek din internetforbindelse og prøv igen.";
 const SERVER_TROUBLE = "Tjenesten har et midlertidigt problem. Prøv igen om lidt.";
 
-export async function callApi(path, { method = "GET", token = null, body = undefined, signal } = {}) {
+// `idempotencyKey`: the same key on a retry makes the service return the first result.
+export async function callApi(path, { method = "GET", token = null, body = undefined, signal, idempotencyKey } = {}) {
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
