@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,23 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - refused outside development
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+GENERATED_SECRET_PATH = PROJECT_ROOT / "var" / "secret_key"
+
+
+def generated_secret(path: Path) -> str:
+    """The secret kept in `path` (mode 0600), made on first use: never a published default."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) < 32:
+            raise ValueError(f"{path} holds no usable secret; delete it for a new one") from None
+        return secret
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(secret + "\n")
+    return secret
 
 
 class Settings(BaseSettings):
@@ -19,6 +37,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     secret_key: str = PLACEHOLDER_SECRET
+    # Where development and test keep the secret they generate when SECRET_KEY is not set.
+    secret_key_path: Path = GENERATED_SECRET_PATH
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'handoff.db'}"
     rasa_url: str = "http://127.0.0.1:5005"
     # A crisis never waits long for Rasa: a short timeout, and after RASA_BREAKER_FAILURES
@@ -70,6 +90,10 @@ class Settings(BaseSettings):
                 )
             if not self.internal_api_token or len(self.internal_api_token) < 32:
                 raise ValueError("INTERNAL_API_TOKEN must be set to 32+ characters in production")
+        elif self.secret_key in ("", PLACEHOLDER_SECRET):
+            # Development and test: a random secret of this installation instead of the published
+            # placeholder, so nobody can sign a staff token with it.
+            self.secret_key = generated_secret(self.secret_key_path)
         if not self.internal_api_token:
             # Development: a fresh token per process keeps the internal API closed unless the
             # launcher shares one with the action server.

@@ -24,7 +24,9 @@ TOO_MANY_MESSAGES = (
 )
 _CONVERSATION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Integer path parameters stay inside the database's 32-bit integer columns.
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+MAX_ROW_ID = 2_147_483_647
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+_USER_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def is_conversation_id(value: str) -> bool:
@@ -126,10 +128,15 @@ def current_user(session: SessionDep, settings: SettingsDep, credentials: Bearer
     claims = decode_access_token(credentials.credentials, settings.secret_key)
     if claims is None:
         raise unauthorised
-    try:
-        user = session.get(User, int(claims["sub"]))
-    except (TypeError, ValueError):
-        raise unauthorised from None
+    # Only a user id we could have issued reaches the database: a huge or odd `sub` is a 401,
+    # never an integer overflow in the driver.
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not _USER_ID.fullmatch(subject):
+        raise unauthorised
+    user_id = int(subject)
+    if user_id > MAX_ROW_ID:
+        raise unauthorised
+    user = session.get(User, user_id)
     if user is None or not user.is_active or claims.get("ver") != user.token_version:
         raise unauthorised
     return user
