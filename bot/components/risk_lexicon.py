@@ -92,7 +92,11 @@ DANGER_KINDS: tuple[str, ...] = (
     "self_harm",
     "general",
 )
-_DANGER_OF_INTENT = {"suicidal": "suicidal", "self_harm": "self_harm", "immediate_danger": "general"}
+_DANGER_OF_INTENT = {
+    "suicidal": "suicidal",
+    "self_harm": "self_harm",
+    "immediate_danger": "general",
+}
 
 
 class RiskLexiconError(ValueError):
@@ -515,10 +519,12 @@ class RiskLexicon:
         rules: Iterable[RiskRule],
         version: str | int | None = None,
         reassurance: Iterable[Pattern[str]] = (),
+        hyperbole: Iterable[Pattern[str]] = (),
     ) -> None:
         self.rules: tuple[RiskRule, ...] = tuple(rules)
         self.version = version
         self.reassurance: tuple[Pattern[str], ...] = tuple(reassurance)
+        self.hyperbole: tuple[Pattern[str], ...] = tuple(hyperbole)
         order = {intent: index for index, intent in enumerate(_INTENT_PRIORITY)}
         # Highest risk first, then the most urgent intent, then file order.
         self._ordered = sorted(
@@ -544,6 +550,10 @@ class RiskLexicon:
         reassurance = tuple(
             _compile_pattern(p, "phrase", macros, f"{source}: reassurance")
             for p in _as_list(data.get("reassurance"), source, "reassurance")
+        )
+        hyperbole = tuple(
+            _compile_pattern(p, "phrase", macros, f"{source}: hyperbole")
+            for p in _as_list(data.get("hyperbole"), source, "hyperbole")
         )
         rules: list[RiskRule] = []
         seen_ids = set()
@@ -597,7 +607,8 @@ class RiskLexicon:
                     danger=danger,
                 )
             )
-        return cls(rules, version=data.get("version"), reassurance=reassurance)
+        return cls(rules, version=data.get("version"), reassurance=reassurance,
+                   hyperbole=hyperbole)
 
     @staticmethod
     def _compile_macros(raw_macros: Any, source: str) -> dict[str, str]:
@@ -621,7 +632,8 @@ class RiskLexicon:
     # -- matching ----------------------------------------------------------- #
 
     def match_all(self, text: str, lemmas: str | None = None) -> list[RiskMatch]:
-        """Every rule that fires on ``text``, highest risk / most urgent first (see :meth:`match`)."""
+        """Every rule that fires on ``text``, highest risk / most urgent first (see :meth:`match`).
+        """
         normalised = normalise(text)
         if not normalised:
             return []
@@ -670,20 +682,22 @@ class RiskLexicon:
         return None
 
     def reassured(self, text: str, lemmas: str | None = None) -> bool:
-        """Whether ``text`` is a short reassurance and nothing critical besides.
+        """Whether ``text`` is a short reassurance or hyperbole and nothing critical besides.
 
-        "nej jeg er ikke i fare lige nu", "ja jeg er safe nu, han er gået i seng": one of the
-        file's ``reassurance`` patterns matches, no critical rule fires (on the text or its
-        lemmas), the message has at most :data:`REASSURANCE_MAX_WORDS` words and no "men",
-        "selvom" or "stadig" (a reassurance with a but is no reassurance). RiskSafetyNet then
-        keeps a classifier from reading the danger words in it as an emergency.
+        "nej jeg er ikke i fare lige nu", "ja jeg er safe nu, han er gået i seng", "lektierne
+        tager livet af mig": one of the file's ``reassurance`` or ``hyperbole`` patterns matches,
+        no critical rule fires (on the text or its lemmas), the message has at most
+        :data:`REASSURANCE_MAX_WORDS` words and no "men", "selvom" or "stadig" (a reassurance
+        with a but is no reassurance). RiskSafetyNet then keeps a classifier from reading the
+        danger words in it as an emergency.
         """
         normalised = normalise(text)
-        if not normalised or not self.reassurance:
+        patterns = self.reassurance + self.hyperbole
+        if not normalised or not patterns:
             return False
         if len(normalised.split()) > REASSURANCE_MAX_WORDS or _CONTRAST.search(normalised):
             return False
-        if not any(p.search(normalised) for p in self.reassurance):
+        if not any(p.search(normalised) for p in patterns):
             return False
         return all(m.risk != "critical" for m in self.match_all(text, lemmas))
 

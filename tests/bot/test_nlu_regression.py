@@ -103,3 +103,32 @@ def test_harmless_sentences_with_risk_words_are_not_critical(agent: Agent, text:
 )
 def test_plain_crisis_messages_are_critical(agent: Agent, text: str) -> None:
     assert parse(agent, text)["intent"]["name"] in CRITICAL
+
+
+# Issue 11's categories, one message of our own for each (not from any test file): an overdose
+# told as drinking, a crisis at the end of a message about something else, bleeding that will
+# not stop -- and the ordinary messages that share their words.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "drak næsten en hel flaske vodka og tog nogle af mors piller bagefter",
+        "min far er på speed igen og jeg har ridset mine arme igen",
+        "jeg har skåret for dybt og blodet vil ikke stoppe",
+    ],
+)
+def test_issue_11_crisis_messages_are_critical(agent: Agent, text: str) -> None:
+    assert parse(agent, text)["intent"]["name"] in CRITICAL
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nej jeg er ikke i fare lige nu",
+        "ja jeg er safe nu, han er gået i seng",
+        "er jeg nummer 1 i køen nu?",
+        "hvor længe tager det før man kommer igennem",
+        "den her opgave tager livet af mig",
+    ],
+)
+def test_issue_11_ordinary_messages_are_not_critical(agent: Agent, text: str) -> None:
+    assert parse(agent, text)["intent"]["name"] not in CRITICAL

@@ -267,3 +267,23 @@ def test_a_reassurance_predicted_normal_is_left_alone(net: RiskSafetyNet) -> Non
     output = parse_output(result)
     assert output["intent"] == {"name": "affirm", "confidence": 0.9}
     assert SAFETY_NET_KEY not in output
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["lektierne tager seriøst livet af mig", "min lærer slår mig ihjel hvis jeg ikke afleverer",
+     "jeg dør af cringe", "min mobil er ved at dø"],
+)
+def test_settles_hyperbole_read_as_critical(net: RiskSafetyNet, text: str) -> None:
+    [result] = net.process([predicted(text, "suicidal", 0.95, ("out_of_scope", 0.03))])
+    assert parse_output(result)["intent"]["name"] == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["jeg vil tage livet af mig", "jeg kommer til at tage livet af mig",
+     "lektierne tager livet af mig og jeg vil bare forsvinde for altid"],
+)
+def test_the_real_thing_is_not_settled_as_hyperbole(net: RiskSafetyNet, text: str) -> None:
+    [result] = net.process([predicted(text, "suicidal", 0.95, ("out_of_scope", 0.03))])
+    assert parse_output(result)["intent"]["name"] == "suicidal"
