@@ -196,6 +196,18 @@ def plan_turn(turn: TurnInput) -> Plan:
     ):
         return crisis(turn.escalating_hint or "general")
 
+    if (
+        in_crisis
+        and risk == "critical"
+        and turn.danger_hint
+        and turn.cue is None
+        and not reassured
+        and (intent in HOME_TOPICS or intent in TOPIC_INTENTS)
+    ):
+        # In a conversation in crisis, a message with danger words is about the danger ("nu har
+        # jeg taget 3 mere og mit hjerte banker"), whatever topic the classifier reads in it.
+        return crisis(kind_of(turn.danger_hint))
+
     # 4. Heard as answers, not as new emergencies.
     if reassured and turn.message_risk == "normal" and (in_crisis or risk == "high"):
         return plan("followup", followup=turn.cue, danger=turn.danger_kind or "general")

@@ -530,3 +530,18 @@ def test_ordinary_home_messages_told_in_the_present_raise_no_emergency(monkeypat
     _, events = respond(tracker(intent, text))
     assert slot(events, "danger_kind") is None, text
     assert all(h["risk"] != "critical" for h in service.handoffs)
+
+
+def test_in_a_crisis_danger_words_are_about_the_danger_whatever_topic_the_classifier_reads(
+    monkeypatch,
+):
+    FakeService(CLOSED).install(monkeypatch)
+    messages, events = respond(
+        tracker(
+            "feeling_anxious",
+            "nu har jeg taget 3 mere og mit hjerte banker helt vildt",
+            slots={"risk": "critical", "danger_kind": "overdose", "handed_off": True},
+        )
+    )
+    assert slot(events, "danger_kind") == "overdose"
+    assert "112" in texts(messages)
