@@ -125,13 +125,36 @@ def main() -> int:
         secret,
         algorithm="HS256",
     )
-    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2",
-               RASA_TELEMETRY_ENABLED="false", SANIC_HOST="127.0.0.1")
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        TF_CPP_MIN_LOG_LEVEL="2",
+        RASA_TELEMETRY_ENABLED="false",
+        SANIC_HOST="127.0.0.1",
+    )
     server = subprocess.Popen(
-        [str(BOT_PY), "-m", "rasa", "run", "--enable-api", "--model", str(model),
-         "--interface", "127.0.0.1", "--port", str(port), "--jwt-secret", secret,
-         "--jwt-method", "HS256", "--quiet"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(BOT_PY),
+            "-m",
+            "rasa",
+            "run",
+            "--enable-api",
+            "--model",
+            str(model),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--jwt-secret",
+            secret,
+            "--jwt-method",
+            "HS256",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"

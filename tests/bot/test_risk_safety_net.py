@@ -230,11 +230,17 @@ def test_matches_the_spacy_lemmas_too_so_inflections_are_caught(tmp_path: Path) 
     ("text", "ranking", "expected"),
     [
         ("nej jeg er ikke i fare lige nu", [("immediate_danger", 0.97), ("deny", 0.02)], "deny"),
-        ("ja jeg er safe nu, han gik i seng", [("immediate_danger", 0.9), ("affirm", 0.05)],
-         "affirm"),
+        (
+            "ja jeg er safe nu, han gik i seng",
+            [("immediate_danger", 0.9), ("affirm", 0.05)],
+            "affirm",
+        ),
         ("nej jeg har ikke selvmordstanker", [("suicidal", 0.8), ("self_harm", 0.1)], "deny"),
-        ("jeg er i sikkerhed nu", [("nlu_fallback", 0.4), ("immediate_danger", 0.35),
-                                   ("affirm", 0.3)], "affirm"),
+        (
+            "jeg er i sikkerhed nu",
+            [("nlu_fallback", 0.4), ("immediate_danger", 0.35), ("affirm", 0.3)],
+            "affirm",
+        ),
     ],
 )
 def test_settles_a_short_reassurance_read_as_critical(
@@ -271,8 +277,12 @@ def test_a_reassurance_predicted_normal_is_left_alone(net: RiskSafetyNet) -> Non
 
 @pytest.mark.parametrize(
     "text",
-    ["lektierne tager seriøst livet af mig", "min lærer slår mig ihjel hvis jeg ikke afleverer",
-     "jeg dør af cringe", "min mobil er ved at dø"],
+    [
+        "lektierne tager seriøst livet af mig",
+        "min lærer slår mig ihjel hvis jeg ikke afleverer",
+        "jeg dør af cringe",
+        "min mobil er ved at dø",
+    ],
 )
 def test_settles_hyperbole_read_as_critical(net: RiskSafetyNet, text: str) -> None:
     [result] = net.process([predicted(text, "suicidal", 0.95, ("out_of_scope", 0.03))])
@@ -281,8 +291,11 @@ def test_settles_hyperbole_read_as_critical(net: RiskSafetyNet, text: str) -> No
 
 @pytest.mark.parametrize(
     "text",
-    ["jeg vil tage livet af mig", "jeg kommer til at tage livet af mig",
-     "lektierne tager livet af mig og jeg vil bare forsvinde for altid"],
+    [
+        "jeg vil tage livet af mig",
+        "jeg kommer til at tage livet af mig",
+        "lektierne tager livet af mig og jeg vil bare forsvinde for altid",
+    ],
 )
 def test_the_real_thing_is_not_settled_as_hyperbole(net: RiskSafetyNet, text: str) -> None:
     [result] = net.process([predicted(text, "suicidal", 0.95, ("out_of_scope", 0.03))])
