@@ -36,8 +36,6 @@ from bot.context_cues import ContextCues, load_cues
 
 logger = logging.getLogger(__name__)
 MAX_BUBBLES_PER_TURN = 3
-# Answers about the service; in a conversation in crisis they end with the number that fits.
-PRACTICAL_STEPS = frozenset({"handoff", "wait_time", "opening_hours", "anonymity", "utter"})
 # From 90 minutes the wait is said in whole hours ("cirka 2 timer"), as the status bar does.
 HOURS_FROM_MINUTES = 90
 # The offer of a counsellor comes back after this many of the young person's turns.
@@ -111,6 +109,7 @@ class Turn:
     given: list[str]
     bubbles: int = 0
     events: list[EventType] = field(default_factory=list)
+    gave_number: bool = False  # an emergency number was in one of the bubbles sent
 
     @property
     def room(self) -> int:
@@ -121,9 +120,11 @@ class Turn:
         if item is None:
             return False
         bubbles = library().render(item, now=now(), carer=self.carer)
+        numbers = [n.number for n in library().emergency_numbers]
         for bubble in bubbles[: max(0, self.room - keep)]:
             self.dispatcher.utter_message(text=bubble)
             self.bubbles += 1
+            self.gave_number = self.gave_number or any(n in bubble for n in numbers)
         if item.id not in self.given:
             self.given.append(item.id)
         return True
@@ -288,8 +289,8 @@ class ActionRespond(Action):
         turn = Turn(dispatcher, named_carer(tracker), given_ids(tracker))
         step = getattr(self, f"_{plan.action}")
         offer = step(turn, tracker, plan, reading)
-        if plan.critical and plan.action in PRACTICAL_STEPS and turn.room > 0:
-            # A practical answer in a crisis keeps the number that fits in view.
+        if plan.critical and not turn.gave_number and turn.room > 0:
+            # In a conversation in crisis every turn names the number that fits the danger.
             turn.item(library().followup_item("reminder", danger=plan.danger or "general"))
         events: list[EventType] = [
             SlotSet("content_given", turn.given),
@@ -377,6 +378,8 @@ class ActionRespond(Action):
         validation = lib.next_item(intent, "validation", turn.given)
         education = lib.next_item(intent, "psychoeducation", turn.given)
         offer = 0 if reading.queued or not offer_now(tracker) else 1
+        if plan.critical:
+            offer = 1  # room for the number that fits the danger (added after the step)
         room_for_education = len(education.bubbles) if education else 0
         if validation and 1 + room_for_education + offer <= MAX_BUBBLES_PER_TURN:
             turn.item(validation)
@@ -385,7 +388,7 @@ class ActionRespond(Action):
         else:
             turn.say("utter_more_not_available")
         report_triage(tracker, turn.given, "topic", plan.risk)
-        if reading.queued:
+        if reading.queued or plan.critical:
             return None
         if offer_now(tracker):
             turn.say("utter_offer_counsellor")

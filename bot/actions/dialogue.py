@@ -150,6 +150,12 @@ def plan_turn(turn: TurnInput) -> Plan:
         """The danger kind for a message judged critical: the lexicon's own kind first, then
         the hint (only the refining ones over suicide and self-harm), then what is known."""
         hint = turn.danger_hint
+        if (
+            turn.escalating_hint == "drunk_driving"
+            and turn.says_now
+            and base in ("overdose", "general", None)
+        ):
+            return "drunk_driving"  # high and about to drive off with a child: the car first
         if base and base not in ("suicidal", "self_harm", "general"):
             if hint in REFINING_HINTS and DANGER_KINDS.index(hint) < DANGER_KINDS.index(base):
                 return hint  # pills taken and now he doesn't wake: the more urgent kind
@@ -172,7 +178,11 @@ def plan_turn(turn: TurnInput) -> Plan:
         return crisis(turn.danger_kind or "general")
 
     # 3. A new danger in this message, whatever else it says.
-    reassured = turn.cue in ("safe_now", "taking_back")
+    # A reassurance does not outweigh strong danger words told in the present ("han er kommet for
+    # at hente mig … og siger jeg skal ind i bilen nu"): when in doubt, escalate.
+    reassured = turn.cue in ("safe_now", "taking_back") and not (
+        turn.escalating_hint and turn.says_now and not turn.says_past
+    )
     if turn.message_danger is not None and not reassured:
         kind = kind_of(turn.message_danger)
         if turn.danger_kind == kind and turn.cue in NEEDS_CONTEXT:
@@ -181,7 +191,8 @@ def plan_turn(turn: TurnInput) -> Plan:
 
     if (
         turn.escalating_hint in ESCALATING_HINTS
-        and (turn.says_now or (turn.escalating_hint in UNTIMED_DANGERS and not turn.says_past))
+        and not turn.says_past  # "hver gang han kommer hjem" is a habit, not now
+        and (turn.says_now or turn.escalating_hint in UNTIMED_DANGERS)
         and (
             turn.escalating_hint != "drunk_driving"
             or intent in DRINK_OR_DRUG_INTENTS
@@ -211,14 +222,8 @@ def plan_turn(turn: TurnInput) -> Plan:
     # 4. Heard as answers, not as new emergencies.
     if reassured and turn.message_risk == "normal" and (in_crisis or risk == "high"):
         return plan("followup", followup=turn.cue, danger=turn.danger_kind or "general")
-    if (
-        turn.cue == "safe_now"
-        and turn.message_danger is not None
-        and turn.message_danger == turn.danger_kind
-    ):
-        # "hun trækker vejret nu" said about the danger already known: an answer, with what to
-        # watch for (the kind's own safe-now item says when to call again).
-        return plan("followup", followup="safe_now", danger=turn.danger_kind, risk="critical")
+    # A reassurance beside a danger phrase the lexicon still finds (its reassurance veto did not
+    # cover it) is not heard as safe: "far kommer og henter mig, og han er stiv" is danger.
     if reassured and turn.message_risk == "normal" and risk_rank(intent_risk(intent)) > 0:
         # A reassuring message the classifier read as danger, in a calm conversation: no alarm.
         return plan("utter", response="utter_glad_you_are_ok")
@@ -237,6 +242,12 @@ def plan_turn(turn: TurnInput) -> Plan:
     if intent_risk(intent) == "critical":
         known = turn.danger_kind if intent == "immediate_danger" else None
         return crisis(kind_of(CRITICAL_INTENT_DANGER.get(intent) or known))
+    if intent == "violence" and risk == "critical":
+        # Violence told in a conversation already in crisis: its guidance again if the words
+        # say which danger, else the number that fits and that a counsellor is coming.
+        if turn.danger_hint:
+            return crisis(kind_of(turn.danger_hint))
+        return plan("followup", followup="not_understood", danger=turn.danger_kind or "general")
     if intent == "violence":
         return plan("high_risk", risk=_raised(risk, "high"))
     if intent in TOPIC_INTENTS:

@@ -545,3 +545,17 @@ def test_in_a_crisis_danger_words_are_about_the_danger_whatever_topic_the_classi
     )
     assert slot(events, "danger_kind") == "overdose"
     assert "112" in texts(messages)
+
+
+def test_a_parent_coming_for_the_young_person_drunk_is_no_reassurance(monkeypatch):
+    service = FakeService(CLOSED).install(monkeypatch)
+    messages, events = respond(
+        tracker(
+            "parent_alcohol",
+            "min far er kommet for at hente mig og han stinker af øl, "
+            "han siger jeg skal ind i bilen nu",
+        )
+    )
+    assert "utter_glad_you_are_ok" not in responses(messages)
+    assert slot(events, "danger_kind") == "drunk_driving"
+    assert service.handoffs[-1]["risk"] == "critical"

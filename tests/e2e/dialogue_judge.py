@@ -109,7 +109,8 @@ def responses_of(sources: list[Source | None]) -> list[str]:
 SERVICE_RESPONSES = {
     "request_human": ("utter_queue_", "utter_crisis_queue_", "utter_already_queued", "queued_by"),
     "ask_wait_time": ("utter_queue_", "utter_crisis_queue_", "utter_wait_time_", "utter_already"),
-    "ask_opening_hours": ("utter_opening_hours_",),
+    # Asked while queued, the place in the queue and the next shift answer it.
+    "ask_opening_hours": ("utter_opening_hours_", "utter_queue_", "utter_crisis_queue_"),
     "ask_anonymity": (),
 }
 CONTROL_RESPONSES = {
