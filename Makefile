@@ -47,8 +47,11 @@ purge: envs
 bench: envs
 	@$(SERVICE_PY) bench/queue_bench.py --postgres
 
+# ruff check, ruff format --check and mypy (files in pyproject.toml); make test runs it first.
 lint: envs
-	.venv-service/bin/ruff check handoff_service bot scripts tests
+	.venv-service/bin/ruff check handoff_service bot scripts tests bench
+	.venv-service/bin/ruff format --check handoff_service bot scripts tests bench
+	.venv-service/bin/mypy
 
 clean:
 	rm -rf .venv-bot .venv-service .venv-tools build var results

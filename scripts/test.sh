@@ -12,6 +12,9 @@ step() { log "$*"; }
 step "environments"
 bash scripts/setup_envs.sh
 
+step "lint (ruff check, ruff format --check, mypy)"
+make --no-print-directory lint
+
 step "content library check"
 "$BOT_VENV/bin/python" -m bot.content_check
 

@@ -36,7 +36,9 @@ def tokenized(*texts: str) -> list[Message]:
 def normaliser(tmp_path: Path, **config) -> DanishTokenNormaliser:
     return DanishTokenNormaliser.create(
         {**DanishTokenNormaliser.get_default_config(), **config},
-        LocalModelStorage(tmp_path), Resource("normaliser"), context("normaliser"),
+        LocalModelStorage(tmp_path),
+        Resource("normaliser"),
+        context("normaliser"),
     )
 
 
@@ -88,8 +90,9 @@ def e5(tmp_path: Path):
     from bot.components.e5_featurizer import E5SentenceFeaturizer
 
     config = {**E5SentenceFeaturizer.get_default_config(), "cache_dir": str(tmp_path / "cache")}
-    return E5SentenceFeaturizer.create(config, LocalModelStorage(tmp_path), Resource("e5"),
-                                       context("e5"))
+    return E5SentenceFeaturizer.create(
+        config, LocalModelStorage(tmp_path), Resource("e5"), context("e5")
+    )
 
 
 def sentence_vector(message: Message) -> np.ndarray:
@@ -108,8 +111,9 @@ def test_e5_adds_one_normalised_sentence_vector_per_message(e5) -> None:
 
 
 def test_e5_puts_same_meaning_closer_than_different_meaning(e5) -> None:
-    messages = tokenized("min far drikker hver aften", "min far er fuld igen i aften",
-                         "hvornår har I åbent")
+    messages = tokenized(
+        "min far drikker hver aften", "min far er fuld igen i aften", "hvornår har I åbent"
+    )
     e5.process(messages)
     drinks, drunk, hours = (sentence_vector(m) for m in messages)
     assert drinks @ drunk > drinks @ hours
