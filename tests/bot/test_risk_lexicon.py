@@ -861,3 +861,20 @@ def test_settle_reassurance_picks_the_best_normal_intent() -> None:
     assert settle_reassurance(["nlu_fallback", "suicidal", "affirm"], "ja") == "affirm"
     assert settle_reassurance(["suicidal"], "nej det er jeg ikke") == "deny"
     assert settle_reassurance(["suicidal"], "ja jeg er ok") == "affirm"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        (
+            "har lige banket mit hoved ind i væggen flere gange fordi jeg ikke kunne holde det ud",
+            "self_harm",
+        ),
+        ("jeg har slået hovedet mod væggen igen og igen til det gjorde ondt", "self_harm"),
+        ("jeg har slået hovedet ind i døren i går ved et uheld", None),
+        ("min lillebror har banket hovedet ind i bordet da han faldt", None),
+    ],
+)
+def test_v7_head_banging_in_the_perfect_tense(lexicon: RiskLexicon, text: str, intent) -> None:
+    match = lexicon.match(text)
+    assert (match.intent if match else None) == intent, (text, match)
