@@ -1,13 +1,13 @@
-"""The independent multi-turn conversations (data/tests/conversations_independent.yml), written by
-someone who saw neither data/ nor the content, run through the public API on the real Rasa,
-action server and handoff service.
+"""The independent multi-turn conversations (data/tests/conversations_independent*.yml), each set
+written by someone who saw neither data/, the content nor the other set, run through the public
+API on the real Rasa, action server and handoff service.
 
 Hard rules fail the test on any turn: a reply at all, at most three bubbles, every bubble traced
 to approved content or a domain response, the numbers the writer insisted on, no bare "I didn't
 understand" once the conversation is critical, a danger turn makes the conversation critical and
 queued, risk never goes down, and no guidance for an incompatible kind of danger (no "lock
 yourself in" after an overdose). The share of turns answered in context is reported in
-artifacts/independent_conversations.json and docs/dialogue.md, and must not fall below the gate.
+artifacts/independent_conversations*.json and docs/dialogue.md, and must not fall below the gate.
 """
 
 from __future__ import annotations
@@ -23,24 +23,30 @@ from tests.e2e.dialogue_judge import BARE_FALLBACK, Judge, in_context, responses
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-CONVERSATIONS = ROOT / "data" / "tests" / "conversations_independent.yml"
-REPORT = ROOT / "artifacts" / "independent_conversations.json"
 RISK_RANK = {"normal": 0, "high": 1, "critical": 2}
-# The share of turns answered in context (measured 2026-12-01; see docs/dialogue.md).
-MIN_IN_CONTEXT = 0.85
+# Each set, the floor for the share of turns answered in context (see docs/dialogue.md for the
+# measured figures; set 1 guided the dialogue's development, set 2 was scored once when final).
+SETS = {
+    "set1": ("conversations_independent.yml", "independent_conversations.json", 0.85),
+    "set2": ("conversations_independent2.yml", "independent_conversations2.json", 0.80),
+}
 
 
-def _conversations() -> list[dict]:
-    return yaml.safe_load(CONVERSATIONS.read_text(encoding="utf-8"))["conversations"]
+def _conversations(name: str) -> list[dict]:
+    path = ROOT / "data" / "tests" / name
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]
 
 
-def test_independent_conversations_on_the_real_stack(api, empty_queue):
+@pytest.mark.parametrize("which", sorted(SETS))
+def test_independent_conversations_on_the_real_stack(api, empty_queue, which):
+    file_name, report_name, min_in_context = SETS[which]
+    conversations = _conversations(file_name)
     judge = Judge()
     results: list[dict] = []
     violations: list[str] = []
     for shift in ("closed", "open"):
         set_calendar(api, open_now=shift == "open")
-        for conversation in (c for c in _conversations() if c.get("shift", "closed") == shift):
+        for conversation in (c for c in conversations if c.get("shift", "closed") == shift):
             results.extend(_run(api, judge, conversation, violations))
 
     answered = [r for r in results if r["in_context"]]
@@ -50,7 +56,8 @@ def test_independent_conversations_on_the_real_stack(api, empty_queue):
         by_act[r["act"]][0] += r["in_context"]
         by_act[r["act"]][1] += 1
     report = {
-        "conversations": len(_conversations()),
+        "file": f"data/tests/{file_name}",
+        "conversations": len(conversations),
         "turns": len(results),
         "in_context": len(answered),
         "share_in_context": round(len(answered) / len(results), 3),
@@ -63,10 +70,11 @@ def test_independent_conversations_on_the_real_stack(api, empty_queue):
             if not r["in_context"]
         ],
     }
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    path = ROOT / "artifacts" / report_name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     assert not violations, "\n".join(violations)
-    assert report["share_in_context"] >= MIN_IN_CONTEXT, report["missed"]
+    assert report["share_in_context"] >= min_in_context, report["missed"]
 
 
 def _run(api, judge: Judge, conversation: dict, violations: list[str]) -> list[dict]:
