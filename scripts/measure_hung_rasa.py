@@ -15,7 +15,6 @@ import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -26,29 +25,9 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from handoff_service.config import Settings  # noqa: E402
 from handoff_service.main import create_app  # noqa: E402
+from tests.utils.hung_server import hung_server  # noqa: E402
 
 CRISIS = "jeg vil ikke leve mere"
-
-
-def hung_server() -> tuple[socket.socket, threading.Event]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(256)
-    server.settimeout(0.2)
-    stop = threading.Event()
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-        for connection in held:
-            connection.close()
-
-    threading.Thread(target=accept, daemon=True).start()
-    return server, stop
 
 
 def closed_port() -> int:
@@ -62,9 +41,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--unreachable", action="store_true", help="a closed port, not a hang")
     args = parser.parse_args()
-    server, stop = hung_server()
-    port = closed_port() if args.unreachable else server.getsockname()[1]
-    with tempfile.TemporaryDirectory() as folder:
+    with hung_server(backlog=256) as hung_port, tempfile.TemporaryDirectory() as folder:
+        port = closed_port() if args.unreachable else hung_port
         settings = Settings(
             environment="test",
             database_url=f"sqlite:///{folder}/handoff.db",
@@ -89,8 +67,6 @@ def main() -> int:
                 crises.append(time.perf_counter() - started)
                 assert "112" in turn["messages"][0]["text"] and turn["status"] == "queued"
             state = client.app.state.rasa.breaker.state
-    stop.set()
-    server.close()
     kind = "unreachable (closed port)" if args.unreachable else "hung (accepts, never answers)"
     print(
         f"Rasa {kind}; timeout {settings.rasa_timeout_seconds:g} s, breaker opens after "

@@ -17,19 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.components.risk_lexicon import DANGER_KINDS, intent_risk, risk_rank
+from bot.content_library import TOPIC_INTENTS as CONTENT_TOPIC_INTENTS
 
-TOPIC_INTENTS = frozenset(
-    {
-        "parent_alcohol",
-        "parent_drugs",
-        "own_substance_use",
-        "feeling_guilt",
-        "feeling_sad",
-        "feeling_anxious",
-        "conflict_home",
-        "violence",
-    }
-)
+# The topics of the taxonomy, as the content library defines them (one list, one home).
+TOPIC_INTENTS = frozenset(CONTENT_TOPIC_INTENTS)
 CRITICAL_INTENT_DANGER = {"suicidal": "suicidal", "self_harm": "self_harm"}
 SIMPLE_RESPONSES = {
     "bot_challenge": "utter_bot_challenge",

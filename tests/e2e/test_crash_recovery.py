@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import threading
 import time
@@ -20,6 +19,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import free_port, stack_module
+from tests.utils.hung_server import hung_server
 
 pytestmark = pytest.mark.e2e
 
@@ -28,30 +28,8 @@ CRISIS = "jeg vil ikke leve mere, jeg har taget alle mine piller"
 
 @pytest.fixture
 def hung_rasa_port() -> Iterator[int]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    server.settimeout(0.2)
-    stop = threading.Event()
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        for connection in held:
-            connection.close()
-        server.close()
+    with hung_server(backlog=64) as port:
+        yield port
 
 
 def rows(database: str, sql: str, *args) -> list[tuple]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -14,6 +12,7 @@ from handoff_service.config import Settings
 from handoff_service.main import create_app
 from handoff_service.rasa_client import BotLine, CircuitBreaker, RasaClient, RasaUnavailable
 from tests.handoff_service.conftest import start
+from tests.utils.hung_server import hung_server
 
 CRISIS = "jeg vil ikke leve mere"
 
@@ -90,31 +89,8 @@ def test_client_skips_rasa_while_open_and_probes_after(monkeypatch):
 @pytest.fixture
 def hung_rasa() -> Iterator[str]:
     """A TCP server on 127.0.0.1 that accepts and never answers (a hung Rasa)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    server.settimeout(0.2)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = server.accept()
-            except OSError:
-                continue
-            held.append(connection)
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        for connection in held:
-            connection.close()
-        server.close()
+    with hung_server() as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_a_crisis_with_rasa_hung_gets_the_critical_fallback_quickly(settings, hung_rasa):
