@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LAPTOP, PHONE, login_counsellor, shoot, start_chat
+from tests.utils.browser import LAPTOP, PHONE, login_counsellor, shoot, start_chat
 
 pytestmark = pytest.mark.browser
 

@@ -8,23 +8,20 @@ from collections import Counter
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import (
+from tests.utils.browser import (
+    AXE_REPORTS,
     AXE_SCRIPT,
     LAPTOP,
     PHONE,
-    ROOT,
     login_counsellor,
+    run_axe,
     shoot,
     start_chat,
 )
 
 pytestmark = pytest.mark.browser
 
-AXE_URL_PATH = "/__test__/axe.min.js"  # served by the test from build/npm, never from the internet
-AXE_REPORTS = ROOT / "artifacts" / "axe"
 BLOCKING = {"serious", "critical"}
-# WCAG 2.1 A and AA, plus axe's best practices (landmarks, headings, one main).
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 
 def no_sideways_scrolling(page: Page) -> None:
@@ -112,32 +109,6 @@ def test_chat_can_be_used_with_the_keyboard_alone(contexts, base_url):
     expect(transcript).to_have_attribute("role", "log")
     expect(transcript).to_have_attribute("aria-live", "polite")
     expect(page.locator("#status-text")).to_have_attribute("role", "status")
-
-
-def run_axe(page: Page, name: str) -> list[dict]:
-    page.context.route(
-        f"**{AXE_URL_PATH}",
-        lambda route: route.fulfill(path=str(AXE_SCRIPT), content_type="application/javascript"),
-    )
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(url=AXE_URL_PATH)
-    results = page.evaluate(
-        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})",
-        AXE_TAGS,
-    )
-    violations = [
-        {
-            "id": v["id"],
-            "impact": v["impact"],
-            "help": v["help"],
-            "targets": [node["target"] for node in v["nodes"]],
-        }
-        for v in results["violations"]
-    ]
-    AXE_REPORTS.mkdir(parents=True, exist_ok=True)
-    (AXE_REPORTS / f"{name}.json").write_text(json.dumps(violations, indent=2, ensure_ascii=False))
-    return violations
 
 
 def test_no_serious_accessibility_violations_on_either_page(contexts, base_url, api, empty_queue):

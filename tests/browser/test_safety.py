@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
+from tests.utils.browser import (
     LAPTOP,
     NEUTRAL_SITE,
     PHONE,

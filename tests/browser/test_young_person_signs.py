@@ -10,15 +10,16 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import (
+from tests.utils.browser import (
+    AXE_SCRIPT,
     LAPTOP,
     PHONE,
     counsellor_headers,
     login_counsellor,
+    run_axe,
     shoot,
     start_chat,
 )
-from tests.browser.test_phone_and_access import AXE_SCRIPT, run_axe
 
 pytestmark = pytest.mark.browser
 

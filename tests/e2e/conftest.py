@@ -1,124 +1,12 @@
-"""Starts the real system: Rasa with the trained model, the action server and the service."""
+"""Fixtures for the tests against the real system: Rasa with the trained model, the action
+server and the service. The stack itself (`live_stack`, `api`) is started once per session by
+tests/conftest.py, shared with the browser tests; the helpers are in tests/utils/e2e.py."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
-import queue
-import socket
-import sys
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("stack", ROOT / "scripts" / "stack.py")
-stack_module = importlib.util.module_from_spec(_spec)
-sys.modules["stack"] = stack_module  # dataclasses look their module up there
-_spec.loader.exec_module(stack_module)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def live_stack(tmp_path_factory) -> Iterator[stack_module.Stack]:
-    # E2E_MODEL lets a developer reuse a model while the training data is being edited.
-    model = (
-        Path(os.environ["E2E_MODEL"])
-        if os.environ.get("E2E_MODEL")
-        else stack_module.current_model()
-    )
-    if not model.exists():
-        pytest.fail(
-            f"no trained model for the current data ({model.name}); "
-            "`make train` or `make test` trains it"
-        )
-    workdir = tmp_path_factory.mktemp("stack")
-    stack = stack_module.Stack(
-        service_port=free_port(),
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        database_url=f"sqlite:///{workdir / 'handoff.db'}",
-        log_dir=workdir / "log",
-        model=model,
-        service_env={
-            "ENVIRONMENT": "test",
-            "DEMO_COUNSELLOR_PASSWORD": "e2e-password",
-            "RASA_TIMEOUT_SECONDS": "60",
-        },
-    )
-    stack.start()
-    try:
-        stack.wait_until_ready(timeout=300)
-        yield stack
-    finally:
-        stack.stop_all()
-
-
-@pytest.fixture
-def api(live_stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_stack.service_url, timeout=90) as client:
-        yield client
-
-
-class EventStream:
-    """Reads a Server-Sent Events stream in a background thread, with the token in a header."""
-
-    def __init__(self, base_url: str, path: str, token: str) -> None:
-        self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
-        self._client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(5, read=None))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._read, args=(path, token), daemon=True)
-        self._thread.start()
-
-    def _read(self, path: str, token: str) -> None:
-        try:
-            with self._client.stream(
-                "GET", path, headers={"Authorization": f"Bearer {token}"}
-            ) as response:
-                event = None
-                for line in response.iter_lines():
-                    if self._stop.is_set():
-                        return
-                    if line.startswith("event: "):
-                        event = line.removeprefix("event: ")
-                    elif line.startswith("data: ") and event:
-                        self.events.put((event, json.loads(line.removeprefix("data: "))))
-        except httpx.HTTPError:
-            return
-
-    def wait_for(self, predicate, timeout: float = 20) -> tuple[str, dict]:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                event = self.events.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if predicate(*event):
-                return event
-        raise AssertionError("the expected event did not arrive on the stream")
-
-    def close(self) -> None:
-        self._stop.set()
-        self._client.close()
-
-
-def login(api: httpx.Client, username: str) -> dict[str, str]:
-    response = api.post(
-        "/api/v1/auth/login", json={"username": username, "password": "e2e-password"}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+from tests.utils.e2e import login
 
 
 @pytest.fixture
@@ -135,37 +23,3 @@ def empty_queue(api, counsellor) -> None:
             json={"outcome": "other"},
             headers=counsellor,
         )
-
-
-def set_calendar(api: httpx.Client, *, open_now: bool) -> None:
-    """Replace the calendar: a shift on now (open) or only one starting in three days (closed)."""
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
-    admin = login(api, "demo-admin")
-    calendar = api.get("/api/v1/shifts", headers=admin).json()
-    for shift in calendar["weekly"]:
-        api.delete(f"/api/v1/shifts/weekly/{shift['id']}", headers=admin)
-    for exception in calendar["exceptions"]:
-        api.delete(f"/api/v1/shifts/exceptions/{exception['id']}", headers=admin)
-    now = datetime.now(ZoneInfo("Europe/Copenhagen"))
-    starts = (
-        now - timedelta(hours=1)
-        if open_now
-        else (now + timedelta(days=3)).replace(hour=17, minute=0)
-    )
-    ends = starts + timedelta(hours=3 if open_now else 4)
-    response = api.post(
-        "/api/v1/shifts/exceptions",
-        json={
-            "on_date": starts.date().isoformat(),
-            "kind": "extra",
-            "starts_at": starts.strftime("%H:%M"),
-            "ends_at": ends.strftime("%H:%M"),
-            "counsellors": 2,
-        },
-        headers=admin,
-    )
-    assert response.status_code == 201, response.text
-    status = api.get("/api/v1/service-status").json()
-    assert status["shift_open"] is open_now, status

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.conftest import free_port, stack_module
+from tests.utils.e2e import free_port, stack_module
 from tests.utils.hung_server import hung_server
 
 pytestmark = pytest.mark.e2e

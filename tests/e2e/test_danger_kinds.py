@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import set_calendar
-from tests.e2e.dialogue_judge import Judge, items_of, responses_of
+from tests.utils.dialogue_judge import Judge, items_of, responses_of
+from tests.utils.e2e import set_calendar
 
 pytestmark = pytest.mark.e2e
 

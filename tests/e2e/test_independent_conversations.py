@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.conftest import set_calendar
-from tests.e2e.dialogue_judge import BARE_FALLBACK, Judge, in_context, responses_of, wrong_kind
+from tests.utils.dialogue_judge import BARE_FALLBACK, Judge, in_context, responses_of, wrong_kind
+from tests.utils.e2e import set_calendar
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

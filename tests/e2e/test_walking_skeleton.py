@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import EventStream
+from tests.utils.e2e import EventStream, start
 
 pytestmark = pytest.mark.e2e
-
-
-def start(api):
-    response = api.post("/api/v1/conversations")
-    assert response.status_code == 201, response.text
-    body = response.json()
-    return body, {"Authorization": f"Bearer {body['token']}"}
 
 
 def counsellor_login(api) -> dict[str, str]:

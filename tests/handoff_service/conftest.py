@@ -1,5 +1,8 @@
 """One fresh app and database per test; Rasa points at a closed port unless a test says otherwise.
 
+Fixtures and hooks only: the helpers (start, login_headers, the test passwords) are in
+tests/utils/service.py.
+
 The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_URL is set (see
 scripts/postgres.sh): then every test starts from an empty `public` schema, and the service's
 own migrations build it, exactly as at a production start.
@@ -7,37 +10,22 @@ own migrations build it, exactly as at a production start.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterator
-from functools import lru_cache
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings
 from handoff_service.main import create_app
-
-INTERNAL_TOKEN = "internal-test-token-" + "x" * 20
-DEMO_PASSWORD = "demo-test-password"  # noqa: S105 - test data
-
-
-def postgres_url() -> str | None:
-    return os.environ.get("TEST_DATABASE_URL") or None
-
-
-@lru_cache
-def _admin_engine(url: str) -> Engine:
-    return create_engine(url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
-
-
-def reset_postgres_schema(url: str) -> None:
-    with _admin_engine(url).connect() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+from tests.utils.service import (
+    DEMO_PASSWORD,
+    INTERNAL_TOKEN,
+    closed_port,
+    login_headers,
+    postgres_url,
+    reset_postgres_schema,
+)
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -56,12 +44,6 @@ def pytest_report_header(config) -> str:
     return (
         f"handoff_service database: {'PostgreSQL ' + url.rsplit('@', 1)[-1] if url else 'SQLite'}"
     )
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -101,14 +83,6 @@ def session(client: TestClient) -> Iterator[Session]:
         yield db_session
 
 
-def login_headers(
-    client: TestClient, username: str, password: str = DEMO_PASSWORD
-) -> dict[str, str]:
-    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 @pytest.fixture
 def counsellor_headers(client: TestClient) -> dict[str, str]:
     return login_headers(client, "demo")
@@ -127,10 +101,3 @@ def trainer_headers(client: TestClient) -> dict[str, str]:
 @pytest.fixture
 def internal_headers() -> dict[str, str]:
     return {"X-Internal-Token": INTERNAL_TOKEN}
-
-
-def start(client: TestClient) -> tuple[str, dict[str, str], dict]:
-    response = client.post("/api/v1/conversations")
-    assert response.status_code == 201, response.text
-    body = response.json()
-    return body["id"], {"Authorization": f"Bearer {body['token']}"}, body

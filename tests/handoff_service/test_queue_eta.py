@@ -11,7 +11,7 @@ from handoff_service import conversations as ops
 from handoff_service.events import EventBroker
 from handoff_service.models import User
 from handoff_service.scheduler import ShiftWatcher
-from tests.factories import make_closed_conversation, make_queued_conversation
+from tests.utils.factories import make_closed_conversation, make_queued_conversation
 
 CPH = ZoneInfo("Europe/Copenhagen")
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from handoff_service.config import Settings
 from handoff_service.main import create_app
 from handoff_service.rasa_client import BotLine, CircuitBreaker, RasaClient, RasaUnavailable
-from tests.handoff_service.conftest import start
 from tests.utils.hung_server import hung_server
+from tests.utils.service import start
 
 CRISIS = "jeg vil ikke leve mere"
 

@@ -14,7 +14,7 @@ from handoff_service.main import create_app
 from handoff_service.models import AuditEvent, Conversation, Message, User
 from handoff_service.retention import main as retention_command
 from handoff_service.retention import purge_expired
-from tests.factories import make_closed_conversation, make_queued_conversation
+from tests.utils.factories import make_closed_conversation, make_queued_conversation
 
 
 def closed_conversation(session, closed_days_ago: float) -> Conversation:

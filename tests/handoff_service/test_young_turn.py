@@ -16,7 +16,7 @@ from handoff_service.db import utcnow
 from handoff_service.models import Conversation, Message
 from handoff_service.rasa_client import BotLine, CircuitBreaker, RasaClient, RasaUnavailable
 from handoff_service.young_turn import answer_unanswered, young_turn
-from tests.handoff_service.conftest import start
+from tests.utils.service import start
 
 CRISIS = "jeg vil ikke leve mere, jeg har taget alle pillerne"
 NORMAL = "min far drikker hver aften"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.handoff_service.conftest import start
+from tests.utils.service import start
 
 ODD_IDS = [
     "%00",

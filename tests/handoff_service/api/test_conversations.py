@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from handoff_service.main import create_app
-from tests.handoff_service.conftest import start
+from tests.utils.service import start
 
 
 def test_start_returns_token_and_a_danish_greeting_even_without_the_bot(client: TestClient):

@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select
 
 from handoff_service.models import AuditEvent
-from tests.factories import make_queued_conversation
-from tests.handoff_service.conftest import start
+from tests.utils.factories import make_queued_conversation
+from tests.utils.service import start
 
 
 def claimed_conversation(client: TestClient, headers) -> dict:

@@ -3,45 +3,11 @@ each waiting young person gets a new position and expected wait on every queue c
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from fastapi.testclient import TestClient
 
-from tests.factories import make_queued_conversation, minutes_ago
-from tests.handoff_service.conftest import start
-
-
-class EventStream:
-    def __init__(self, lines: Iterator[str]) -> None:
-        self._lines = lines
-
-    def next(self) -> tuple[str, dict]:
-        """The next event; a keepalive first means nothing was pushed within 15 seconds."""
-        event = None
-        for line in self._lines:
-            if line.startswith(": keepalive"):
-                raise AssertionError("no event was pushed")
-            if line.startswith("event: "):
-                event = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                return event, json.loads(line.removeprefix("data: "))
-        raise AssertionError("stream ended")
-
-    def next_of(self, kind: str) -> dict:
-        while True:
-            event, data = self.next()
-            if event == kind:
-                return data
-
-
-@contextmanager
-def listen(client: TestClient, url: str, headers: dict[str, str]) -> Iterator[EventStream]:
-    with client.stream("GET", url, headers=headers) as response:
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
-        yield EventStream(response.iter_lines())
+from tests.utils.factories import make_queued_conversation, minutes_ago
+from tests.utils.service import start
+from tests.utils.sse import listen
 
 
 def test_dashboard_is_told_of_a_critical_handoff_at_once(

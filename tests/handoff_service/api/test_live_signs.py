@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.handoff_service.api.test_events import listen
-from tests.handoff_service.conftest import login_headers, start
+from tests.utils.service import login_headers, start
+from tests.utils.sse import listen
 
 
 @pytest.fixture

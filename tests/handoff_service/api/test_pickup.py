@@ -12,8 +12,8 @@ from sqlalchemy import select
 from handoff_service.models import Conversation
 from handoff_service.pickup import ALPHABET, hash_pickup_code, normalise_pickup_code
 from handoff_service.ratelimit import RateLimiter
-from tests.handoff_service.api.test_events import listen
-from tests.handoff_service.conftest import start
+from tests.utils.service import start
+from tests.utils.sse import listen
 
 PICKUP = "/api/v1/conversations/pickup"
 CODE_SHAPE = re.compile(rf"[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}-[{ALPHABET}]{{2}}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.factories import make_queued_conversation, minutes_ago
-from tests.handoff_service.conftest import start
+from tests.utils.factories import make_queued_conversation, minutes_ago
+from tests.utils.service import start
 
 
 def test_handoff_positions_count_up_in_arrival_order(client: TestClient, internal_headers):
@@ -120,7 +120,7 @@ def test_release_puts_it_back_at_its_original_place(
 
 
 def test_only_the_claiming_counsellor_can_reply(client: TestClient, session, counsellor_headers):
-    from tests.factories import make_user
+    from tests.utils.factories import make_user
 
     conversation = make_queued_conversation(session)
     make_user(session, "anden", password="andet-kodeord-123")  # noqa: S106 - test data

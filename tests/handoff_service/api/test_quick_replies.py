@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 
 from handoff_service import rasa_client
 from handoff_service.rasa_client import BotLine, bot_lines
-from tests.handoff_service.api.test_events import listen
-from tests.handoff_service.conftest import start
+from tests.utils.service import start
+from tests.utils.sse import listen
 
 QUEUE_QUESTION = {
     "text": "Vil du have, at jeg sætter dig i kø til en rådgiver?",

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from handoff_service.main import create_app
 from handoff_service.ratelimit import RateLimiter
-from tests.handoff_service.conftest import start
+from tests.utils.service import start
 
 
 def test_thirty_messages_a_minute_then_a_danish_429(client: TestClient):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
-from tests.handoff_service.conftest import start
+from tests.utils.service import start
 
 CPH = ZoneInfo("Europe/Copenhagen")
 

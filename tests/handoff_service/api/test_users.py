@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.factories import make_queued_conversation
-from tests.handoff_service.conftest import login_headers
+from tests.utils.factories import make_queued_conversation
+from tests.utils.service import login_headers
 
 NEW_PASSWORD = "et-langt-kodeord-2026"  # noqa: S105 - test data
 
