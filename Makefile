@@ -6,22 +6,24 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 NLU ?= data/tests/nlu_holdout.yml
 OUT ?= results/eval-nlu
 
-.PHONY: envs run test train eval-nlu content-check validate lint clean purge bench nlu-report
+.PHONY: help envs run test train eval-nlu content-check validate lint clean distclean purge bench bench-turn nlu-report
 
-envs:
+.DEFAULT_GOAL := help
+
+envs: ## create or refresh the two Python environments
 	@bash scripts/setup_envs.sh
 
-run: envs
+run: envs ## start the chat, the dashboard, Rasa and the action server (SQLite)
 	@$(SERVICE_PY) scripts/stack.py run
 
-test:
+test: ## the whole suite, as CI runs it (installs everything first)
 	@bash scripts/test.sh
 
-train: envs
+train: envs ## train a model into models/ when the inputs changed
 	@$(SERVICE_PY) scripts/stack.py train
 
 # Rasa's standard NLU reports for the newest model on any NLU file (see docs/architecture.md).
-eval-nlu: envs
+eval-nlu: envs ## Rasa's NLU reports on NLU=<file> into OUT=<dir>
 	@$(SERVICE_PY) scripts/stack.py train
 	@mkdir -p "$(OUT)"
 	$(BOT_PY) -m rasa test nlu --model "$$($(SERVICE_PY) scripts/stack.py model)" --nlu "$(NLU)" --out "$(OUT)" --successes
@@ -29,29 +31,44 @@ eval-nlu: envs
 # Compares NLU pipelines (every independent file in data/tests, 5-fold CV), times `make train`,
 # benchmarks /model/parse and rewrites docs/nlu.md and docs/nlu_confusion.png (slow: about an
 # hour from scratch; runs are cached in results/nlu_report/).
-nlu-report: envs
+nlu-report: envs ## compare NLU pipelines and rewrite docs/nlu.md (slow)
 	@$(SERVICE_PY) scripts/stack.py train
 	$(BOT_PY) scripts/nlu_report.py --measure
 
-content-check: envs
-	@$(BOT_PY) -m bot.content_check
+content-check: envs ## validate the approved content library
+	@$(BOT_PY) -m triage_core.content_check
 
-validate: envs
+validate: envs ## rasa data validate --fail-on-warnings
 	$(BOT_PY) -m rasa data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data data/nlu data/rules
 
 # Hard-deletes closed conversations older than RETENTION_DAYS (the service also does it hourly).
-purge: envs
+purge: envs ## hard-delete conversations past retention
 	@$(SERVICE_PY) -m handoff_service.retention
 
 # Claim, position and push costs at 100/1,000/10,000 waiting (docs/performance.md).
-bench: envs
+bench: envs ## queue costs at 100/1,000/10,000 waiting (PostgreSQL)
 	@$(SERVICE_PY) bench/queue_bench.py --postgres
 
 # ruff check, ruff format --check and mypy (files in pyproject.toml); make test runs it first.
-lint: envs
-	.venv-service/bin/ruff check handoff_service bot scripts tests bench
-	.venv-service/bin/ruff format --check handoff_service bot scripts tests bench
+lint: envs ## ruff check, ruff format --check, mypy
+	.venv-service/bin/ruff check handoff_service triage_core bot scripts tests bench
+	.venv-service/bin/ruff format --check handoff_service triage_core bot scripts tests bench
 	.venv-service/bin/mypy
 
-clean:
+# Reply latency through the whole stack; BEFORE=<checkout> compares with an older tree.
+bench-turn: envs ## reply latency of a young person's turn (BEFORE=<dir> to compare)
+	@$(SERVICE_PY) scripts/stack.py train
+	$(SERVICE_PY) bench/turn_latency.py $(if $(BEFORE),--before $(BEFORE))
+
+clean: ## remove test output and caches (keeps environments, models, var/, results/)
+	rm -rf artifacts .pytest_cache .ruff_cache .mypy_cache *.egg-info
+	find . -path ./.venv-bot -prune -o -path ./.venv-service -prune -o -path ./.venv-tools -prune \
+	  -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean ## also environments, build/, models, results/ and var/ (database, secret)
 	rm -rf .venv-bot .venv-service .venv-tools build var results
+	find models -name '*.tar.gz' -delete
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | \
+	  awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'

@@ -47,14 +47,14 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from handoff_service import conversations as ops  # noqa: E402
+from handoff_service import queue as queue_ops  # noqa: E402
 from handoff_service.config import Settings  # noqa: E402
 from handoff_service.db import make_engine, make_session_factory, utcnow  # noqa: E402
-from handoff_service.domain.risk import RISK_BY_RANK  # noqa: E402
 from handoff_service.events import EventBroker  # noqa: E402
 from handoff_service.migrations import upgrade_database  # noqa: E402
 from handoff_service.models import Conversation, User, WeeklyShift  # noqa: E402
 from handoff_service.notify import conversation_channel, publish_queue_changed  # noqa: E402
+from triage_core.risk import RISK_BY_RANK  # noqa: E402
 
 SIZES = (100, 1_000, 10_000)
 CLAIMS = 50
@@ -195,9 +195,9 @@ class Subscribers:
 
 
 def naive_push(broker: EventBroker, session, settings, now) -> None:
-    context = ops.queue_context(session, settings, now)
-    for conversation in ops.waiting_conversations(session):
-        position = ops.queue_position(session, conversation)
+    context = queue_ops.queue_context(session, settings, now)
+    for conversation in queue_ops.waiting_conversations(session):
+        position = queue_ops.queue_position(session, conversation)
         broker.publish(
             conversation_channel(conversation.id),
             "queue",
@@ -226,15 +226,15 @@ def measure(url: str, waiting: int, seed: int) -> dict:
 
     with session_factory() as session:
         # Positions over the whole queue: front, middle and the very end.
-        waiting_rows = ops.waiting_conversations(session)
+        waiting_rows = queue_ops.waiting_conversations(session)
         sample = rng.sample(waiting_rows, min(POSITION_SAMPLES, len(waiting_rows))) + [
             waiting_rows[-1]
         ]
         now = utcnow()
         for conversation in sample[:WARM_UP]:  # a fresh connection's first queries load caches
-            ops.queue_info(session, settings, conversation, now)
-        position_times = [timed(ops.queue_position, session, c)[0] for c in sample]
-        info_times = [timed(ops.queue_info, session, settings, c, now)[0] for c in sample]
+            queue_ops.queue_info(session, settings, conversation, now)
+        position_times = [timed(queue_ops.queue_position, session, c)[0] for c in sample]
+        info_times = [timed(queue_ops.queue_info, session, settings, c, now)[0] for c in sample]
         result["position_median_ms"] = ms(statistics.median(position_times))
         result["position_max_ms"] = ms(max(position_times))
         result["queue_info_median_ms"] = ms(statistics.median(info_times))
@@ -267,7 +267,7 @@ def measure(url: str, waiting: int, seed: int) -> dict:
         claim_times = []
         for _ in range(CLAIMS):
             seconds, claimed = timed(
-                lambda: (ops.claim_next(session, counsellor, utcnow()), session.commit())[0]
+                lambda: (queue_ops.claim_next(session, counsellor, utcnow()), session.commit())[0]
             )
             assert claimed is not None
             claim_times.append(seconds)

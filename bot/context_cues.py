@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
-from bot.components.risk_lexicon import DANGER_KINDS, RiskLexicon, _compile_pattern, normalise
-from bot.content_library import FOLLOWUPS
+from triage_core.content_library import FOLLOWUPS
+from triage_core.lexicon import RiskLexicon, _compile_pattern, normalise
+from triage_core.taxonomy import DANGER_KINDS
 
 DEFAULT_CUES_PATH = Path(__file__).resolve().parent / "context_cues.yml"
 # Cues recognised in text (not_understood and reminder are the bot's own, never a young person's).

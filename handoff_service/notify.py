@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings
-from handoff_service.conversations import all_queue_positions, queue_context
+from handoff_service.domain.status import ConversationStatus
 from handoff_service.events import EventBroker
 from handoff_service.models import Conversation
+from handoff_service.queue import all_queue_positions, queue_context
 from handoff_service.schemas import MessageOut
 
 CONVERSATION_PREFIX = "conversation:"
@@ -88,12 +89,15 @@ def publish_queue_changed(
                 (
                     conversation_channel(conversation_id),
                     "queue",
-                    {"status": "queued", "queue": context.info_json(positions[conversation_id])},
+                    {
+                        "status": ConversationStatus.QUEUED.value,
+                        "queue": context.info_json(positions[conversation_id]),
+                    },
                 )
                 for conversation_id in subscribed & positions.keys()
             ]
         )
-    if conversation is not None and conversation.status != "queued":
+    if conversation is not None and conversation.status != ConversationStatus.QUEUED:
         publish_status(broker, conversation, None)
         if reason == "claim":
             # The young person's page says so in words: "En rådgiver har taget din samtale".

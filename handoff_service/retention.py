@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings, get_settings
 from handoff_service.db import make_engine, make_session_factory, utcnow
+from handoff_service.domain.status import ConversationStatus
 from handoff_service.logging_privacy import configure_logging
 from handoff_service.migrations import upgrade_database
 from handoff_service.models import AuditEvent, Conversation, Message
@@ -40,8 +41,8 @@ class PurgeResult:
 def expired_conversations(now: datetime, retention_days: int):
     cutoff = now - timedelta(days=retention_days)
     return or_(
-        (Conversation.status == "closed") & (Conversation.closed_at < cutoff),
-        (Conversation.status == "bot") & (Conversation.updated_at < cutoff),
+        (Conversation.status == ConversationStatus.CLOSED) & (Conversation.closed_at < cutoff),
+        (Conversation.status == ConversationStatus.BOT) & (Conversation.updated_at < cutoff),
     )
 
 

@@ -1,5 +1,6 @@
-"""The service's own copy of the crisis safety net: the bot's risk lexicon, run on every message.
+"""The service's crisis safety net: the shared risk lexicon (triage_core), run on every message.
 
+The same lexicon and rules the bot's RiskSafetyNet reads, loaded in the service's own process.
 It catches danger when Rasa is down or the classifier misses, so crisis handling never rests on
 the classifier alone.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bot.components.risk_lexicon import RiskLexicon, RiskMatch, default_lexicon_path
+from triage_core.lexicon import RiskLexicon, RiskMatch, default_lexicon_path
 
 
 @lru_cache

@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings
-from handoff_service.conversations import current_shift_status
 from handoff_service.db import utcnow
 from handoff_service.events import EventBroker
 from handoff_service.notify import publish_queue_changed
+from handoff_service.queue import current_shift_status
 from handoff_service.retention import purge_expired
 from handoff_service.young_turn import answer_unanswered
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from bot.content_library import ContentLibrary, load_library, render_bubble
+from triage_core.content_library import ContentLibrary, load_library, render_bubble
 
 
 @lru_cache

@@ -10,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from handoff_service.conversations import audit, release_all_held_by
+from handoff_service.audit import audit
 from handoff_service.errors import Conflict, NotFound
 from handoff_service.models import Conversation, User
+from handoff_service.queue import release_all_held_by
 from handoff_service.schemas import StaffUserOut, UserChangeIn, UserIn
 from handoff_service.security import hash_password
 

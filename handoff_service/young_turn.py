@@ -26,8 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from handoff_service import conversations as ops
+from handoff_service import queue as queue_ops
+from handoff_service import views
 from handoff_service.config import Settings
 from handoff_service.db import utcnow
+from handoff_service.domain.status import ConversationStatus, Sender
 from handoff_service.events import EventBroker
 from handoff_service.models import Conversation, Message
 from handoff_service.notify import publish_messages, publish_queue_changed
@@ -37,7 +40,7 @@ from handoff_service.schemas import MessageOut, Triage, TurnOut
 
 logger = logging.getLogger(__name__)
 
-RELAYED_TO_BOT = ("bot", "queued")
+RELAYED_TO_BOT = (ConversationStatus.BOT, ConversationStatus.QUEUED)
 # Most bot lines one turn can have; a retry reads no further than this.
 MAX_TURN_LINES = 50
 
@@ -50,11 +53,17 @@ def store_bot_lines(
     for line in lines:
         if isinstance(line, str):
             line = BotLine(line)
-        message = ops.add_message(session, conversation, "bot", line.text)
+        message = ops.add_message(session, conversation, Sender.BOT, line.text)
         if line.quick_replies:
             message.quick_replies = list(line.quick_replies)
-        stored.append(ops.message_out(message))
+        stored.append(views.message_out(message))
     return stored
+
+
+def fallback_lines(texts: dict[str, Any], critical: bool) -> list[str]:
+    """What the young person is told when the bot cannot answer: with the crisis text and its
+    numbers when the lexicon found danger, else the plain fallback with 112 and a queue place."""
+    return texts["critical_without_bot" if critical else "fallback_rasa_down"]
 
 
 def _lexicon_triage(text: str) -> tuple[Triage | None, bool]:
@@ -79,7 +88,7 @@ def _announce(
 ) -> None:
     """After a commit: the new messages to the conversation, a queue change to everyone."""
     publish_messages(broker, conversation.id, messages)
-    if reason := ops.queue_change(before, conversation):
+    if reason := queue_ops.queue_change(before, conversation):
         publish_queue_changed(
             broker, session, settings, now, reason=reason, conversation=conversation
         )
@@ -105,13 +114,13 @@ def earlier_turn(
     )
     replies = []
     for message in following:
-        if message.sender != "bot":
+        if message.sender != Sender.BOT:
             break
-        replies.append(ops.message_out(message))
+        replies.append(views.message_out(message))
     return TurnOut(
         messages=replies,
         status=conversation.status,
-        queue=ops.queue_info(session, settings, conversation, utcnow()),
+        queue=queue_ops.queue_info(session, settings, conversation, utcnow()),
     )
 
 
@@ -142,13 +151,13 @@ def young_turn(
     replies: list[MessageOut] = []
     try:
         young = ops.add_message(session, conversation, "young", text, client_message_id)
-        if status_at_start == "closed":
-            ops.hand_off(session, conversation, Triage(reason="young_returned"), now)
+        if status_at_start == ConversationStatus.CLOSED:
+            queue_ops.hand_off(session, conversation, Triage(reason="young_returned"), now)
             replies = store_bot_lines(session, conversation, texts["queued_by_young_person"])
         if lexicon is not None:
             # The lexicon is a second net beside the classifier: critical words reach a human
             # whatever Rasa says, or whether it answers at all.
-            ops.hand_off(session, conversation, lexicon, now)
+            queue_ops.hand_off(session, conversation, lexicon, now)
         session.commit()
     except IntegrityError:
         # The same client message id arrived twice at once: the other request stored it.
@@ -161,14 +170,14 @@ def young_turn(
             raise
         return first
     _announce(
-        session, settings, broker, conversation, before, [ops.message_out(young), *replies], now
+        session, settings, broker, conversation, before, [views.message_out(young), *replies], now
     )
     if status_at_start not in RELAYED_TO_BOT:
         # Closed: answered above. Active: the counsellor answers.
         return TurnOut(
             messages=replies,
             status=conversation.status,
-            queue=ops.queue_info(session, settings, conversation, now),
+            queue=queue_ops.queue_info(session, settings, conversation, now),
         )
 
     # -- 2. the bot, outside any transaction ---------------------------------------------------
@@ -187,9 +196,8 @@ def young_turn(
     before = (conversation.status, conversation.risk_rank)
     if not lines:
         # No answer, or an empty one (a failing action): a human takes over, nothing is lost.
-        ops.hand_off(session, conversation, Triage(reason="bot_unavailable"), now)
-        reply_key = "critical_without_bot" if critical else "fallback_rasa_down"
-        replies = store_bot_lines(session, conversation, texts[reply_key])
+        queue_ops.hand_off(session, conversation, Triage(reason="bot_unavailable"), now)
+        replies = store_bot_lines(session, conversation, fallback_lines(texts, critical))
     else:
         replies = store_bot_lines(session, conversation, lines)
     session.commit()
@@ -197,7 +205,7 @@ def young_turn(
     return TurnOut(
         messages=replies,
         status=conversation.status,
-        queue=ops.queue_info(session, settings, conversation, now),
+        queue=queue_ops.queue_info(session, settings, conversation, now),
     )
 
 
@@ -275,13 +283,9 @@ def answer_unanswered(
             lexicon, is_critical = _lexicon_triage(text)
             critical = critical or is_critical
             if lexicon is not None:
-                ops.hand_off(session, conversation, lexicon, now)
-        ops.hand_off(session, conversation, Triage(reason="bot_unavailable"), now)
-        replies = store_bot_lines(
-            session,
-            conversation,
-            texts["critical_without_bot" if critical else "fallback_rasa_down"],
-        )
+                queue_ops.hand_off(session, conversation, lexicon, now)
+        queue_ops.hand_off(session, conversation, Triage(reason="bot_unavailable"), now)
+        replies = store_bot_lines(session, conversation, fallback_lines(texts, critical))
         session.commit()
         _announce(session, settings, broker, conversation, before, replies, now)
         answered.append(conversation_id)

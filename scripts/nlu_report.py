@@ -44,6 +44,13 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: the shared package sits at the root
+    sys.path.insert(0, str(ROOT))
+
+from triage_core.lexicon import default_lexicon_path  # noqa: E402
+from triage_core.risk import CRITICAL_INTENTS, HIGH_INTENTS  # noqa: E402
+from triage_core.taxonomy import FALLBACK_INTENT  # noqa: E402
+
 BOT_PY = ROOT / ".venv-bot" / "bin" / "python"
 # Training data (an override lets an experiment run on a copy without changing everyone's
 # current-model fingerprint in a shared checkout).
@@ -100,9 +107,9 @@ SEED = 42
 # so that unfinished components do not change the fingerprint of everyone's current model).
 COMPONENTS = os.environ.get("NLU_REPORT_COMPONENTS", "bot.components")
 
-CRITICAL = frozenset({"suicidal", "self_harm", "immediate_danger"})
-HIGH_OR_CRITICAL = CRITICAL | {"violence"}
-FALLBACK = "nlu_fallback"
+CRITICAL = CRITICAL_INTENTS
+HIGH_OR_CRITICAL = CRITICAL_INTENTS | HIGH_INTENTS
+FALLBACK = FALLBACK_INTENT
 
 # --------------------------------------------------------------------------- #
 # Candidate pipelines
@@ -427,8 +434,7 @@ def predict_file(agent: Any, processor: Any, diet_node: str, test: Path) -> dict
 
 
 def lexicon() -> Any:
-    sys.path.insert(0, str(ROOT))
-    from bot.components.risk_lexicon import RiskLexicon, default_lexicon_path
+    from triage_core.lexicon import RiskLexicon
 
     return RiskLexicon.from_yaml(default_lexicon_path())
 
@@ -440,7 +446,9 @@ def simulate(
 
     threshold None: no fallback (how `rasa test nlu` scores). net None: no safety net.
     """
-    from bot.components.risk_lexicon import intent_risk, risk_rank, settle_reassurance
+    from triage_core.lexicon import settle_reassurance
+    from triage_core.risk import risk_of_intent as intent_risk
+    from triage_core.risk import risk_rank
 
     top, confidence = row["raw"][0]
     second = row["raw"][1][1] if len(row["raw"]) > 1 else 0.0
@@ -1066,7 +1074,7 @@ def write_doc(
     latency = _read_json(BENCH_JSON)
     h_ship, h_base = holdout["shipped"]["pipeline"], holdout[base]["pipeline"]
     c_ship = cv["shipped"]["pipeline"]
-    lexicon_version = yaml.safe_load((ROOT / "bot" / "risk_lexicon.yml").read_text())["version"]
+    lexicon_version = yaml.safe_load(default_lexicon_path().read_text())["version"]
 
     base_cv = cv.get(base)
     base_folds = base_cv.get("folds", FOLDS) if base_cv else 0
@@ -1404,8 +1412,8 @@ SHIPPED_RATIONALE = """\
   and 100 epochs cost roughly ten times the training time and did not score better here (see
   "What each step changed"); `make train` must stay within 3 minutes on a 2-core machine.
 - **FallbackClassifier**: threshold from the data (below).
-- **RiskSafetyNet last**: the risk lexicon (bot/risk_lexicon.yml, the same normalisation idea)
-  lifts any lower-risk prediction — including `nlu_fallback` — to its critical or high intent,
+- **RiskSafetyNet last**: the risk lexicon (triage_core/risk_lexicon.yml, the same normalisation
+  idea) lifts any lower-risk prediction — including `nlu_fallback` — to its critical or high intent,
   so crisis detection never rests on the classifier alone. Its one way down: a short reassurance
   ("nej jeg er ikke i fare lige nu", "ja jeg er safe nu, han er gået i seng": a `reassurance`
   pattern of the lexicon, no critical rule, at most 12 words, no "men"/"selvom"/"stadig") that

@@ -16,7 +16,7 @@ step "lint (ruff check, ruff format --check, mypy)"
 make --no-print-directory lint
 
 step "content library check"
-"$BOT_VENV/bin/python" -m bot.content_check
+"$BOT_VENV/bin/python" -m triage_core.content_check
 
 step "rasa data validate --fail-on-warnings"
 "$BOT_VENV/bin/python" -m rasa data validate --fail-on-warnings \

@@ -25,14 +25,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import handoff_client
 from bot.actions.dialogue import TOPIC_INTENTS, Plan, TurnInput, plan_turn
 from bot.actions.triage import consecutive_fallbacks, triage_payload
-from bot.components.risk_lexicon import (
-    RiskLexicon,
-    danger_kind_of,
-    default_lexicon_path,
-    risk_rank,
-)
-from bot.content_library import DANISH_TIME, ContentItem, ContentLibrary, load_library
 from bot.context_cues import ContextCues, load_cues
+from triage_core.content_library import DANISH_TIME, ContentItem, ContentLibrary, load_library
+from triage_core.lexicon import RiskLexicon, danger_kind_of, default_lexicon_path
+from triage_core.risk import highest_risk, risk_rank
 
 logger = logging.getLogger(__name__)
 MAX_BUBBLES_PER_TURN = 3
@@ -224,7 +220,7 @@ def say_queue_place(turn: Turn, queue_turn: dict[str, Any], crisis: bool = False
 def read_turn(tracker: Tracker) -> TurnInput:
     text = (tracker.latest_message or {}).get("text") or ""
     matches = lexicon().match_all(text)
-    message_risk = max((m.risk for m in matches), key=risk_rank, default="normal")
+    message_risk = str(highest_risk(m.risk for m in matches))
     return TurnInput(
         intent=latest_intent(tracker),
         message_danger=danger_kind_of(matches),

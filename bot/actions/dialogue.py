@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.components.risk_lexicon import DANGER_KINDS, intent_risk, risk_rank
-from bot.content_library import TOPIC_INTENTS as CONTENT_TOPIC_INTENTS
+from triage_core.risk import raised_risk, risk_rank
+from triage_core.risk import risk_of_intent as intent_risk
+from triage_core.taxonomy import DANGER_KINDS, DANGER_OF_INTENT
+from triage_core.taxonomy import TOPIC_INTENTS as TAXONOMY_TOPIC_INTENTS
 
-# The topics of the taxonomy, as the content library defines them (one list, one home).
-TOPIC_INTENTS = frozenset(CONTENT_TOPIC_INTENTS)
-CRITICAL_INTENT_DANGER = {"suicidal": "suicidal", "self_harm": "self_harm"}
+TOPIC_INTENTS = frozenset(TAXONOMY_TOPIC_INTENTS)
+# The danger a crisis intent names by itself (immediate_danger's kind comes from the message).
+CRITICAL_INTENT_DANGER = {i: kind for i, kind in DANGER_OF_INTENT.items() if kind != "general"}
 SIMPLE_RESPONSES = {
     "bot_challenge": "utter_bot_challenge",
     "thank": "utter_thank",
@@ -115,7 +117,7 @@ class Plan:
 
 
 def _raised(current: str, observed: str) -> str:
-    return observed if risk_rank(observed) > risk_rank(current) else current
+    return str(raised_risk(current, observed))
 
 
 def plan_turn(turn: TurnInput) -> Plan:

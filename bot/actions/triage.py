@@ -6,28 +6,17 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-RISK_RANK = {"normal": 0, "high": 1, "critical": 2}
-CRITICAL_INTENTS = ("self_harm", "suicidal", "immediate_danger")
-TOPIC_INTENTS = (
-    "parent_alcohol",
-    "parent_drugs",
-    "own_substance_use",
-    "feeling_guilt",
-    "feeling_sad",
-    "feeling_anxious",
-    "conflict_home",
-    "violence",
-    *CRITICAL_INTENTS,
+from triage_core.risk import RiskLevel, highest_intent_risk, raised_risk, risk_of_intent, risk_rank
+from triage_core.taxonomy import (
+    CONVERSATION_CONTROL,
+    CRISIS_INTENTS,
+    FALLBACK_INTENT,
+    TOPIC_INTENTS,
 )
-NOT_A_TOPIC = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "nlu_fallback")
 
-
-def risk_of_intent(intent: str | None) -> str:
-    if intent in CRITICAL_INTENTS:
-        return "critical"
-    if intent == "violence":
-        return "high"
-    return "normal"
+# What a conversation can be about: the home and feeling topics and the crises.
+CONVERSATION_TOPICS = (*TOPIC_INTENTS, *CRISIS_INTENTS)
+NOT_A_TOPIC = (*CONVERSATION_CONTROL, FALLBACK_INTENT)
 
 
 def intents_seen(tracker: Tracker) -> list[str]:
@@ -40,17 +29,13 @@ def intents_seen(tracker: Tracker) -> list[str]:
     return seen
 
 
-def highest_risk(intents: list[str]) -> str:
-    return max((risk_of_intent(i) for i in intents), key=RISK_RANK.__getitem__, default="normal")
-
-
 def main_topic(intents: list[str]) -> str | None:
     """The riskiest topic, else the most recent topic intent."""
-    topics = [i for i in intents if i in TOPIC_INTENTS]
+    topics = [i for i in intents if i in CONVERSATION_TOPICS]
     if not topics:
         return intents[-1] if intents else None
-    top_rank = max(RISK_RANK[risk_of_intent(i)] for i in topics)
-    riskiest = [i for i in topics if RISK_RANK[risk_of_intent(i)] == top_rank]
+    top_rank = max(risk_rank(risk_of_intent(i)) for i in topics)
+    riskiest = [i for i in topics if risk_rank(risk_of_intent(i)) == top_rank]
     return riskiest[0] if top_rank > 0 else topics[-1]
 
 
@@ -72,7 +57,7 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
     count = 0
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            if (event.get("parse_data") or {}).get("intent", {}).get("name") == "nlu_fallback":
+            if (event.get("parse_data") or {}).get("intent", {}).get("name") == FALLBACK_INTENT:
                 count += 1
             else:
                 break
@@ -92,16 +77,12 @@ def triage_payload(
     entities = entities_seen(tracker)
     if danger:
         entities["danger"] = [danger]
-    observed = max(highest_risk(intents), risk, key=RISK_RANK.__getitem__)
+    observed = raised_risk(highest_intent_risk(intents), risk)
     topic = main_topic(intents)
-    if (
-        danger
-        and RISK_RANK[observed] == RISK_RANK["critical"]
-        and risk_of_intent(topic) != "critical"
-    ):
+    if danger and observed is RiskLevel.CRITICAL and risk_of_intent(topic) != "critical":
         topic = "immediate_danger"
     return {
-        "risk": observed,
+        "risk": str(observed),
         "topic": topic,
         "intents": intents,
         "entities": entities,

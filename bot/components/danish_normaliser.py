@@ -4,16 +4,15 @@ Runs after the tokenizer (SpacyTokenizer keeps spaCy's Danish lookup lemma on ev
 rewrites each token's *lemma*, which is what the CountVectorsFeaturizers read with
 ``use_lemma: true``. The token text and offsets are left alone, so entities keep their spans.
 
-Folding (see :func:`fold`): lower case, æ/ø/å and their ASCII spellings (ae/oe/aa, a/o) onto one
-form ("død", "doed", "dod" → "dod"; "være", "vaere", "vare" → "vare"), accents dropped, runs of
-three or more identical letters collapsed ("ikkkke" → "ikke"), apostrophes dropped ("ik'" → "ik").
+Folding (:func:`triage_core.danish.fold`, built on the letter tables the risk lexicon uses too):
+lower case, æ/ø/å and their ASCII spellings (ae/oe/aa, a/o) onto one form ("død", "doed", "dod"
+→ "dod"; "være", "vaere", "vare" → "vare"), accents dropped, runs of three or more identical
+letters collapsed ("ikkkke" → "ikke"), apostrophes dropped ("ik'" → "ik").
 The message text itself is not changed; the risk lexicon does its own normalisation.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -26,35 +25,9 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-_LETTERS = {"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe"}
-# After æ→ae, ø→oe, å→aa: the ASCII spellings fold onto one vowel each ("ae"→"a" covers
-# "vaere"/"være"/"vare", "oe"→"o" covers "doed"/"død"/"dod", "aa"→"a" covers "gaar"/"går"/"gar").
-_DIGRAPHS = re.compile(r"ae|oe|aa")
-_DIGRAPH_TO = {"ae": "a", "oe": "o", "aa": "a"}
-_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
-_REPEATED_DANISH = re.compile(r"([æøåäö])\1+")  # never doubled in Danish: "døøød" → "død"
-_DROP = {"'", "\u2019", "\u2018", "`", "\u00b4", "\u00ad", "\u200b", "\u200d", "\ufe0f"}
+from triage_core.danish import fold
 
-
-def fold(word: str) -> str:
-    """The folded form of one token (see the module docstring)."""
-    word = _REPEATED_DANISH.sub(r"\1", unicodedata.normalize("NFKC", word).lower())
-    out = []
-    for char in word:
-        if char in _DROP:
-            continue
-        if char in _LETTERS:
-            out.append(_LETTERS[char])
-        elif char.isalpha() and not char.isascii():
-            stripped = "".join(
-                c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
-            )
-            out.append(stripped or char)
-        else:
-            out.append(char)
-    folded = _REPEATS.sub(r"\1\1", "".join(out))
-    folded = _DIGRAPHS.sub(lambda m: _DIGRAPH_TO[m.group(0)], folded)
-    return folded or word
+__all__ = ["DanishTokenNormaliser", "fold"]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)

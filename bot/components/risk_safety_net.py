@@ -7,11 +7,11 @@ Place it in ``config.yml`` AFTER the intent classifier and the FallbackClassifie
       - name: DIETClassifier
       - name: FallbackClassifier
         threshold: 0.6
-      - name: components.risk_safety_net.RiskSafetyNet   # module path as seen from Rasa's cwd
-        # lexicon_path: risk_lexicon.yml                 # optional, default bot/risk_lexicon.yml
+      - name: bot.components.risk_safety_net.RiskSafetyNet
+        # lexicon_path: risk_lexicon.yml     # optional, default triage_core/risk_lexicon.yml
 
 For every message it matches the text against the Danish risk lexicon
-(:mod:`risk_lexicon`), as written and as the tokenizer's lemmas (spaCy's Danish
+(:mod:`triage_core.lexicon`), as written and as the tokenizer's lemmas (spaCy's Danish
 lookup lemmas, so inflections the lexicon does not list still match). When the
 lexicon's intent carries a higher risk than the
 predicted one (``nlu_fallback`` and every non-risk intent count as "normal"), the
@@ -47,14 +47,9 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from .risk_lexicon import (
-    FALLBACK_INTENT,
-    RiskLexicon,
-    default_lexicon_path,
-    intent_risk,
-    risk_rank,
-    settle_reassurance,
-)
+from triage_core.lexicon import RiskLexicon, default_lexicon_path, settle_reassurance
+from triage_core.risk import risk_of_intent, risk_rank
+from triage_core.taxonomy import FALLBACK_INTENT
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +64,7 @@ def _resolve_lexicon_path(configured: str | None) -> Path:
     path = Path(configured)
     if path.is_absolute() or path.exists():
         return path
-    # Relative paths are tried from the working directory first, then from bot/.
+    # Relative paths are tried from the working directory first, then beside the default lexicon.
     beside_bot = default_lexicon_path().parent / path
     return beside_bot if beside_bot.exists() else path
 
@@ -92,7 +87,7 @@ class RiskSafetyNet(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """``lexicon_path``: the lexicon YAML; ``None`` means bot/risk_lexicon.yml."""
+        """``lexicon_path``: the lexicon YAML; ``None`` means triage_core/risk_lexicon.yml."""
         return {LEXICON_PATH_KEY: None}
 
     def __init__(self, config: dict[str, Any], lexicon: RiskLexicon) -> None:
@@ -138,7 +133,7 @@ class RiskSafetyNet(GraphComponent, IntentClassifier):
 
         predicted = message.get(INTENT) or {}
         predicted_name = predicted.get(INTENT_NAME_KEY)
-        if risk_rank(match.risk) <= risk_rank(intent_risk(predicted_name)):
+        if risk_rank(match.risk) <= risk_rank(risk_of_intent(predicted_name)):
             return  # never lower, never replace an equally risky prediction
 
         new_intent = {INTENT_NAME_KEY: match.intent, PREDICTED_CONFIDENCE_KEY: 1.0}
@@ -184,8 +179,8 @@ class RiskSafetyNet(GraphComponent, IntentClassifier):
         ranking = message.get(INTENT_RANKING_KEY) or []
         names = [e.get(INTENT_NAME_KEY) for e in ranking]
         classifier_top = next((n for n in names if n != FALLBACK_INTENT), None)
-        critical = intent_risk(predicted_name) == "critical" or (
-            predicted_name == FALLBACK_INTENT and intent_risk(classifier_top) == "critical"
+        critical = risk_of_intent(predicted_name) == "critical" or (
+            predicted_name == FALLBACK_INTENT and risk_of_intent(classifier_top) == "critical"
         )
         if not critical or not self.lexicon.reassured(text, lemmas):
             return False

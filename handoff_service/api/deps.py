@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from handoff_service.config import Settings
+from handoff_service.domain.status import ConversationStatus
 from handoff_service.events import EventBroker
 from handoff_service.models import Conversation, User
 from handoff_service.rasa_client import RasaClient
@@ -175,7 +176,7 @@ def owned_conversation(
     conversation: CounsellorConversationDep, user: CounsellorDep
 ) -> Conversation:
     """A conversation the caller has claimed and that is still open."""
-    if conversation.status != "active" or conversation.counsellor_id != user.id:
+    if conversation.status != ConversationStatus.ACTIVE or conversation.counsellor_id != user.id:
         raise HTTPException(
             status.HTTP_409_CONFLICT, "Samtalen er ikke din lige nu. Tag den fra køen først."
         )

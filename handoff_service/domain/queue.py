@@ -1,7 +1,6 @@
-"""Queue order, positions and expected wait.
+"""Expected wait and handling time: the pure arithmetic behind what a waiting person is told.
 
-Order: risk first (critical, high, normal), then the time the conversation was queued, then id
-as a tie-breaker so the order is total and the same on every database.
+The queue order itself (QUEUE_ORDER) and the places live in handoff_service/queue.py.
 
 Expected wait (minutes) for the young person at `position` p (1 = next), with h the handling
 time (median of the last 50 claim-to-close durations, clamped to [5, 60]; a default without data)
@@ -18,26 +17,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-
-
-@dataclass(frozen=True)
-class QueueEntry:
-    conversation_id: str
-    risk_rank: int
-    queued_at: datetime
-
-
-def queue_sort_key(entry: QueueEntry) -> tuple[int, datetime, str]:
-    return (-entry.risk_rank, entry.queued_at, entry.conversation_id)
-
-
-def queue_positions(entries: Iterable[QueueEntry]) -> dict[str, int]:
-    """Positions (1-based) for every waiting conversation, in one pass over the queue."""
-    ordered = sorted(entries, key=queue_sort_key)
-    return {entry.conversation_id: index for index, entry in enumerate(ordered, start=1)}
+from collections.abc import Sequence
 
 
 def handling_minutes(recent_durations_minutes: Sequence[float], default: int) -> float:

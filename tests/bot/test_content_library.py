@@ -18,15 +18,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # the repository is not necessarily installed
     sys.path.insert(0, str(REPO_ROOT))
 
-from bot.content_check import main as content_check  # noqa: E402
-from bot.content_library import (  # noqa: E402
-    CRITICAL_INTENTS,
+from triage_core.content_check import main as content_check  # noqa: E402
+from triage_core.content_library import (  # noqa: E402
     DEFAULT_CONTENT_DIR,
     MAX_BUBBLE_CHARS,
-    TOPIC_INTENTS,
     ContentError,
     load_library,
 )
+from triage_core.risk import CRITICAL_INTENTS  # noqa: E402
+from triage_core.taxonomy import TOPIC_INTENTS  # noqa: E402
 
 TODAY = date(2026, 12, 1)
 
@@ -78,7 +78,7 @@ def error_lines(lines: list[str], item_id: str) -> list[str]:
 def test_real_library_passes_content_check_today():
     """`make content-check` on the committed content and real date; fails once a review lapses."""
     result = subprocess.run(
-        [sys.executable, "-m", "bot.content_check"],
+        [sys.executable, "-m", "triage_core.content_check"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -91,7 +91,7 @@ def test_real_library_passes_content_check_today():
 def test_loader_does_not_need_rasa():
     """The handoff service (Python 3.11, no Rasa) imports the same loader."""
     probe = (
-        "import sys, bot.content_library as c; c.load_library(); "
+        "import sys, triage_core.content_library as c; c.load_library(); "
         "sys.exit(any(m.split('.')[0] in ('rasa', 'rasa_sdk') for m in sys.modules))"
     )
     result = subprocess.run(
@@ -327,7 +327,7 @@ def test_check_fails_when_an_emergency_item_hides_its_number_after_the_first_bub
 def test_a_closed_line_is_shown_with_when_it_opens():
     from datetime import datetime
 
-    from bot.content_library import DANISH_TIME
+    from triage_core.content_library import DANISH_TIME
 
     library = load_library()
     item = library.get("crisis_suicidal")

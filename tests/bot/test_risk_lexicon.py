@@ -1,4 +1,4 @@
-"""The Danish risk lexicon (bot/risk_lexicon.yml) as the crisis safety net sees it.
+"""The Danish risk lexicon (triage_core/risk_lexicon.yml) as the crisis safety net sees it.
 
 Pure Python + PyYAML: runs in the bot env (3.10) and in the service env (3.11), because
 the handoff service imports the same module when Rasa is down.
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.components.risk_lexicon import (
+from triage_core.lexicon import (
     RiskLexicon,
     RiskLexiconError,
     default_lexicon_path,
-    intent_risk,
     normalise,
 )
+from triage_core.risk import risk_of_intent as intent_risk
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +48,10 @@ def test_normalise(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
 
 
-def test_default_lexicon_path_points_at_bot_risk_lexicon() -> None:
+def test_default_lexicon_path_points_at_the_shared_risk_lexicon() -> None:
     path = default_lexicon_path()
     assert path.name == "risk_lexicon.yml"
-    assert path.parent.name == "bot"
+    assert path.parent.name == "triage_core"
     assert path.is_file()
 
 
@@ -528,7 +528,7 @@ def test_danger_kind_picks_the_most_urgent_kind(
 
 
 def test_only_critical_rules_name_a_danger_kind() -> None:
-    from bot.components.risk_lexicon import RiskLexiconError
+    from triage_core.lexicon import RiskLexiconError
 
     data = {"rules": [{"id": "x", "intent": "violence", "danger": "weapon", "patterns": ["kniv"]}]}
     with pytest.raises(RiskLexiconError, match="only critical"):
@@ -855,7 +855,7 @@ def test_reassured(lexicon: RiskLexicon, text: str, expected: bool) -> None:
 
 
 def test_settle_reassurance_picks_the_best_normal_intent() -> None:
-    from bot.components.risk_lexicon import settle_reassurance
+    from triage_core.lexicon import settle_reassurance
 
     assert settle_reassurance(["immediate_danger", "suicidal", "deny"], "nej") == "deny"
     assert settle_reassurance(["nlu_fallback", "suicidal", "affirm"], "ja") == "affirm"

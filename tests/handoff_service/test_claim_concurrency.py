@@ -6,30 +6,42 @@ import itertools
 import random
 import threading
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql
 
-from handoff_service import conversations as ops
+from handoff_service import queue as queue_ops
 from handoff_service.db import make_engine, make_session_factory, utcnow
-from handoff_service.domain.queue import QueueEntry, queue_sort_key
-from handoff_service.domain.risk import RISK_BY_RANK
 from handoff_service.migrations import upgrade_database
 from handoff_service.models import AuditEvent, Conversation, User
+from triage_core.risk import RISK_BY_RANK
 
 COUNSELLORS = 20
 WAITING = 1_000
 
 
 def test_claim_is_one_statement_with_skip_locked_in_queue_order():
-    sql = str(ops.claim_statement(1, utcnow()).compile(dialect=postgresql.dialect()))
+    sql = str(queue_ops.claim_statement(1, utcnow()).compile(dialect=postgresql.dialect()))
     assert sql.startswith("UPDATE conversations SET status=")
     assert "ORDER BY conversations.risk_rank DESC, conversations.queued_at, conversations.id" in sql
     assert (
         "LIMIT" in sql and "FOR UPDATE SKIP LOCKED" in sql and "RETURNING conversations.id" in sql
     )
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    conversation_id: str
+    risk_rank: int
+    queued_at: datetime
+
+
+def queue_sort_key(entry: QueueEntry) -> tuple[int, datetime, str]:
+    """The queue order as the product promises it: most urgent first, then first come."""
+    return (-entry.risk_rank, entry.queued_at, entry.conversation_id)
 
 
 def fill_queue(session_factory, rng: random.Random) -> dict[str, QueueEntry]:
@@ -78,7 +90,7 @@ def test_twenty_counsellors_claim_a_thousand_conversations_each_once_in_risk_ord
             start.wait()
             with session_factory() as session:
                 while True:
-                    conversation = ops.claim_next(session, user, utcnow())
+                    conversation = queue_ops.claim_next(session, user, utcnow())
                     if conversation is None:
                         session.rollback()
                         return

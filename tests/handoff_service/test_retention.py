@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from handoff_service import conversations as ops
+from handoff_service.audit import audit
 from handoff_service.db import utcnow
 from handoff_service.main import create_app
 from handoff_service.models import AuditEvent, Conversation, Message, User
@@ -73,10 +74,10 @@ def test_the_token_of_a_deleted_conversation_opens_nothing(
 
 
 def test_audit_events_have_their_own_longer_retention(session, settings):
-    ops.audit(session, None, None, "old")
+    audit(session, None, None, "old")
     session.commit()
     session.execute(AuditEvent.__table__.update().values(created_at=utcnow() - timedelta(days=400)))
-    ops.audit(session, None, None, "new")
+    audit(session, None, None, "new")
     session.commit()
     assert purge_expired(session, settings, utcnow()).audit_events == 1
     assert [e.action for e in session.scalars(select(AuditEvent))] == ["new"]

@@ -249,7 +249,7 @@ def test_recovery_answers_every_turn_a_crash_left_unanswered(client, session, ap
     assert crisis.risk == "critical"
     # The crisis is ahead in the queue.
     positions = {
-        c: turn_module.ops.queue_position(session, session.get(Conversation, c))
+        c: turn_module.queue_ops.queue_position(session, session.get(Conversation, c))
         for c in (crisis_id, normal_id)
     }
     assert positions[crisis_id] < positions[normal_id]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content_library import ContentItem, ContentLibrary, load_library
+from triage_core.content_library import ContentItem, ContentLibrary, load_library
 
 ROOT = Path(__file__).resolve().parents[2]
 _NUMBER = re.compile(r"\{number:([a-z0-9_]+)\}")

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from handoff_service import conversations as ops
+from handoff_service import queue as queue_ops
 from handoff_service.db import utcnow
 from handoff_service.models import Conversation, User
 from handoff_service.schemas import Triage
@@ -34,7 +35,7 @@ def make_queued_conversation(
 ) -> Conversation:
     conversation, _token = ops.create_conversation(session)
     intents = {"critical": ["suicidal"], "high": ["violence"]}.get(risk, [topic] if topic else [])
-    ops.hand_off(
+    queue_ops.hand_off(
         session,
         conversation,
         Triage(risk=risk, topic=topic, intents=intents),

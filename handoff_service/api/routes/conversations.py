@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -12,6 +11,8 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from handoff_service import conversations as ops
+from handoff_service import queue as queue_ops
+from handoff_service import views
 from handoff_service.api.deps import (
     NOT_FOUND,
     BearerDep,
@@ -27,7 +28,7 @@ from handoff_service.api.deps import (
     find_conversation,
 )
 from handoff_service.db import utcnow
-from handoff_service.events import EventBroker, format_sse
+from handoff_service.domain.status import ConversationStatus
 from handoff_service.models import Conversation
 from handoff_service.notify import (
     conversation_channel,
@@ -55,6 +56,7 @@ from handoff_service.security import (
     hash_conversation_token,
     new_conversation_token,
 )
+from handoff_service.streams import event_stream
 from handoff_service.texts import emergency_numbers
 from handoff_service.young_turn import store_bot_lines, young_turn
 
@@ -62,7 +64,6 @@ router = APIRouter(prefix="/api/v1", tags=["young person"])
 logger = logging.getLogger(__name__)
 
 GREETING_TRIGGER = "/greet"
-KEEPALIVE_SECONDS = 15
 BUSY = (
     "Der er rigtig mange, der skriver lige nu. Prøv igen om et øjeblik. Er du i fare, så ring 112."
 )
@@ -196,8 +197,8 @@ def ask_for_counsellor(
     """The young person's own button: a human, now, whatever the bot understood."""
     now = utcnow()
     replies: list[MessageOut] = []
-    if conversation.status in ("bot", "closed"):
-        ops.hand_off(
+    if conversation.status in (ConversationStatus.BOT, ConversationStatus.CLOSED):
+        queue_ops.hand_off(
             session, conversation, Triage(intents=["request_human"], reason="young_request"), now
         )
         replies = store_bot_lines(session, conversation, texts["queued_by_young_person"])
@@ -209,7 +210,7 @@ def ask_for_counsellor(
     return TurnOut(
         messages=replies,
         status=conversation.status,
-        queue=ops.queue_info(session, settings, conversation, now),
+        queue=queue_ops.queue_info(session, settings, conversation, now),
     )
 
 
@@ -222,8 +223,8 @@ def read_conversation(
         status=conversation.status,
         risk=conversation.risk,
         topic=conversation.topic,
-        queue=ops.queue_info(session, settings, conversation, utcnow()),
-        messages=[ops.message_out(m) for m in conversation.messages],
+        queue=queue_ops.queue_info(session, settings, conversation, utcnow()),
+        messages=[views.message_out(m) for m in conversation.messages],
     )
 
 
@@ -241,36 +242,12 @@ async def follow_conversation(
         "topic": conversation.topic,
         "queue": (
             q.model_dump(mode="json")
-            if (q := ops.queue_info(session, settings, conversation, utcnow()))
+            if (q := queue_ops.queue_info(session, settings, conversation, utcnow()))
             else None
         ),
     }
     session.close()
-    return StreamingResponse(
-        sse_stream(request, broker, conversation_channel(conversation.id), snapshot),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
-
-
-async def sse_stream(
-    request: Request,
-    broker: EventBroker,
-    channel: str,
-    snapshot: dict | None,
-    snapshot_event: str = "status",
-):
-    # Subscribed before the snapshot is sent, so a client that has read it misses no change.
-    async with broker.subscribe(channel) as events:
-        if snapshot is not None:
-            yield format_sse(snapshot_event, snapshot)
-        while not await request.is_disconnected():
-            try:
-                item = await asyncio.wait_for(events.get(), timeout=KEEPALIVE_SECONDS)
-            except TimeoutError:
-                yield ": keepalive\n\n"
-                continue
-            yield format_sse(item["event"], item["data"])
+    return event_stream(request, broker, conversation_channel(conversation.id), snapshot)
 
 
 def typing_party(
@@ -293,7 +270,7 @@ def typing_party(
     user = current_user(session, settings, credentials)
     if user.role not in ("counsellor", "admin"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Din rolle giver ikke adgang til dette.")
-    if conversation.status != "active" or conversation.counsellor_id != user.id:
+    if conversation.status != ConversationStatus.ACTIVE or conversation.counsellor_id != user.id:
         raise HTTPException(
             status.HTTP_409_CONFLICT, "Samtalen er ikke din lige nu. Tag den fra køen først."
         )
@@ -316,7 +293,7 @@ def typing(
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_TYPING, headers=retry_after_header(wait)
         )
-    if conversation.status == "active":
+    if conversation.status == ConversationStatus.ACTIVE:
         publish_typing(broker, conversation.id, sender)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -328,4 +305,4 @@ def list_emergency_numbers() -> list[dict[str, Any]]:
 
 @router.get("/service-status", response_model=ServiceStatus)
 def public_service_status(session: SessionDep, settings: SettingsDep) -> ServiceStatus:
-    return ops.service_status(session, settings)
+    return queue_ops.service_status(session, settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
-from handoff_service import conversations as ops
+from handoff_service import queue as queue_ops
 from handoff_service.api.deps import (
     BrokerDep,
     InternalDep,
@@ -13,9 +13,11 @@ from handoff_service.api.deps import (
     find_conversation,
 )
 from handoff_service.db import utcnow
+from handoff_service.domain.status import ConversationStatus
 from handoff_service.models import Conversation
 from handoff_service.notify import publish_queue_changed, publish_status
 from handoff_service.schemas import ServiceStatus, Triage, TurnOut
+from handoff_service.triage import merge_triage
 
 router = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
 
@@ -31,7 +33,7 @@ def _conversation(session, conversation_id: str) -> Conversation:
 def internal_service_status(
     _: InternalDep, session: SessionDep, settings: SettingsDep
 ) -> ServiceStatus:
-    return ops.service_status(session, settings)
+    return queue_ops.service_status(session, settings)
 
 
 @router.post("/conversations/{conversation_id}/handoff", response_model=TurnOut)
@@ -46,16 +48,16 @@ def handoff(
     now = utcnow()
     conversation = _conversation(session, conversation_id)
     before = (conversation.status, conversation.risk_rank)
-    ops.hand_off(session, conversation, triage, now)
+    queue_ops.hand_off(session, conversation, triage, now)
     session.commit()
-    if reason := ops.queue_change(before, conversation):
+    if reason := queue_ops.queue_change(before, conversation):
         publish_queue_changed(
             broker, session, settings, now, reason=reason, conversation=conversation
         )
     return TurnOut(
         messages=[],
         status=conversation.status,
-        queue=ops.queue_info(session, settings, conversation, now),
+        queue=queue_ops.queue_info(session, settings, conversation, now),
     )
 
 
@@ -71,18 +73,18 @@ def update_triage(
     now = utcnow()
     conversation = _conversation(session, conversation_id)
     before = (conversation.status, conversation.risk_rank)
-    ops.merge_triage(conversation, triage)
+    merge_triage(conversation, triage)
     session.commit()
-    if reason := ops.queue_change(before, conversation):
+    if reason := queue_ops.queue_change(before, conversation):
         publish_queue_changed(
             broker, session, settings, now, reason=reason, conversation=conversation
         )
-    elif conversation.status != "queued":
+    elif conversation.status != ConversationStatus.QUEUED:
         publish_status(broker, conversation, None)
     return TurnOut(
         messages=[],
         status=conversation.status,
-        queue=ops.queue_info(session, settings, conversation, now),
+        queue=queue_ops.queue_info(session, settings, conversation, now),
     )
 
 
@@ -94,5 +96,5 @@ def queue_state(
     return TurnOut(
         messages=[],
         status=conversation.status,
-        queue=ops.queue_info(session, settings, conversation, utcnow()),
+        queue=queue_ops.queue_info(session, settings, conversation, utcnow()),
     )

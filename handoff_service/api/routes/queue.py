@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
-from fastapi.responses import StreamingResponse
 
 from handoff_service import conversations as ops
+from handoff_service import queue as queue_ops
+from handoff_service import views
 from handoff_service.api.deps import (
     BrokerDep,
     CounsellorConversationDep,
@@ -16,9 +17,8 @@ from handoff_service.api.deps import (
     SettingsDep,
     TextsDep,
 )
-from handoff_service.api.routes.conversations import sse_stream
+from handoff_service.audit import audit
 from handoff_service.db import utcnow
-from handoff_service.models import Conversation
 from handoff_service.notify import (
     DASHBOARD,
     conversation_channel,
@@ -29,55 +29,21 @@ from handoff_service.notify import (
 from handoff_service.schemas import (
     CloseIn,
     CounsellorConversationOut,
-    DutyToReport,
     MessageOut,
     QueueItemOut,
     ReplyIn,
 )
+from handoff_service.streams import event_stream
 
 router = APIRouter(prefix="/api/v1", tags=["counsellor"])
-
-
-def counsellor_view(
-    conversation: Conversation, texts: dict, guidance: dict
-) -> CounsellorConversationOut:
-    return CounsellorConversationOut(
-        id=conversation.id,
-        status=conversation.status,
-        risk=conversation.risk,
-        risk_label=texts["risk_labels"][conversation.risk],
-        topic=conversation.topic,
-        topic_label=ops.topic_label(conversation.topic, texts),
-        triage=conversation.triage or {},
-        summary=ops.triage_summary(conversation, texts),
-        counsellor_id=conversation.counsellor_id,
-        outcome=conversation.outcome,
-        anonymity_broken=conversation.anonymity_broken_at is not None,
-        anonymity_broken_at=conversation.anonymity_broken_at,
-        duty_to_report=DutyToReport.model_validate(guidance),
-        queued_at=conversation.queued_at,
-        claimed_at=conversation.claimed_at,
-        closed_at=conversation.closed_at,
-        messages=[ops.message_out(m) for m in conversation.messages],
-    )
 
 
 @router.get("/queue", response_model=list[QueueItemOut])
 def waiting_queue(session: SessionDep, user: CounsellorDep, texts: TextsDep) -> list[QueueItemOut]:
     now = utcnow()
     return [
-        QueueItemOut(
-            id=c.id,
-            position=position,
-            risk=c.risk,
-            risk_label=texts["risk_labels"][c.risk],
-            topic=c.topic,
-            topic_label=ops.topic_label(c.topic, texts),
-            waiting_minutes=int((now - (c.queued_at or now)).total_seconds() // 60),
-            queued_at=c.queued_at,
-            summary=ops.triage_summary(c, texts),
-        )
-        for position, c in enumerate(ops.waiting_conversations(session), start=1)
+        views.queue_item(conversation, position, texts, now)
+        for position, conversation in enumerate(queue_ops.waiting_conversations(session), start=1)
     ]
 
 
@@ -95,13 +61,13 @@ def claim_next(
     guidance: DutyToReportDep,
 ):
     now = utcnow()
-    conversation = ops.claim_next(session, user, now)
+    conversation = queue_ops.claim_next(session, user, now)
     if conversation is None:
         session.rollback()
         return Response(status_code=status.HTTP_204_NO_CONTENT)
     session.commit()
     publish_queue_changed(broker, session, settings, now, reason="claim", conversation=conversation)
-    return counsellor_view(conversation, texts, guidance)
+    return views.counsellor_view(conversation, texts, guidance)
 
 
 @router.get("/queue/events")
@@ -114,14 +80,10 @@ async def follow_queue(
 ):
     """The dashboard's live feed: first the waiting count, then one `queue` event per change."""
     snapshot = dashboard_event(
-        "connected", None, ops.queue_context(session, settings, utcnow()).waiting_count
+        "connected", None, queue_ops.queue_context(session, settings, utcnow()).waiting_count
     )
     session.close()
-    return StreamingResponse(
-        sse_stream(request, broker, DASHBOARD, snapshot, snapshot_event="queue"),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return event_stream(request, broker, DASHBOARD, snapshot, snapshot_event="queue")
 
 
 @router.get("/counsellor/conversations/{conversation_id}", response_model=CounsellorConversationOut)
@@ -132,9 +94,9 @@ def open_conversation(
     texts: TextsDep,
     guidance: DutyToReportDep,
 ) -> CounsellorConversationOut:
-    ops.audit(session, user, conversation.id, "open")
+    audit(session, user, conversation.id, "open")
     session.commit()
-    return counsellor_view(conversation, texts, guidance)
+    return views.counsellor_view(conversation, texts, guidance)
 
 
 @router.get("/counsellor/conversations/{conversation_id}/events")
@@ -145,7 +107,7 @@ async def follow_conversation_as_counsellor(
     broker: BrokerDep,
     session: SessionDep,
 ):
-    ops.audit(session, user, conversation.id, "follow")
+    audit(session, user, conversation.id, "follow")
     session.commit()
     snapshot = {
         "status": conversation.status,
@@ -154,11 +116,7 @@ async def follow_conversation_as_counsellor(
         "queue": None,
     }
     session.close()
-    return StreamingResponse(
-        sse_stream(request, broker, conversation_channel(conversation.id), snapshot),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return event_stream(request, broker, conversation_channel(conversation.id), snapshot)
 
 
 @router.post("/conversations/{conversation_id}/reply", response_model=MessageOut)
@@ -171,10 +129,8 @@ def reply(
     user: CounsellorDep,
 ) -> MessageOut:
     now = utcnow()
-    message = ops.message_out(ops.add_message(session, conversation, "counsellor", body.text))
-    ops.audit(
-        session, user, conversation.id, "reply_for_later" if body.leave_for_later else "reply"
-    )
+    message = views.message_out(ops.add_message(session, conversation, "counsellor", body.text))
+    audit(session, user, conversation.id, "reply_for_later" if body.leave_for_later else "reply")
     if body.leave_for_later:
         # A letter: it waits in the conversation until the young person comes back with the token.
         ops.close(session, conversation, user, "answered_letterbox", now)
@@ -197,12 +153,12 @@ def release(
     texts: TextsDep,
     guidance: DutyToReportDep,
 ) -> CounsellorConversationOut:
-    ops.release(session, conversation, user)
+    queue_ops.release(session, conversation, user)
     session.commit()
     publish_queue_changed(
         broker, session, settings, utcnow(), reason="release", conversation=conversation
     )
-    return counsellor_view(conversation, texts, guidance)
+    return views.counsellor_view(conversation, texts, guidance)
 
 
 @router.post("/conversations/{conversation_id}/close", response_model=CounsellorConversationOut)
@@ -221,7 +177,7 @@ def close(
     session.commit()
     # A close changes the recent handling times, so every waiting person's expected wait.
     publish_queue_changed(broker, session, settings, now, reason="close", conversation=conversation)
-    return counsellor_view(conversation, texts, guidance)
+    return views.counsellor_view(conversation, texts, guidance)
 
 
 @router.post(
@@ -237,6 +193,6 @@ def mark_anonymity_broken(
     """Records that the young person identified themself, and shows the duty-to-report guidance."""
     if conversation.anonymity_broken_at is None:
         conversation.anonymity_broken_at = utcnow()
-        ops.audit(session, user, conversation.id, "anonymity_broken")
+        audit(session, user, conversation.id, "anonymity_broken")
         session.commit()
-    return counsellor_view(conversation, texts, guidance)
+    return views.counsellor_view(conversation, texts, guidance)

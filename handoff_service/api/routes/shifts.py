@@ -17,13 +17,14 @@ from handoff_service.api.deps import (
     SessionDep,
     SettingsDep,
 )
+from handoff_service.audit import audit
 from handoff_service.config import Settings
-from handoff_service.conversations import audit, service_status
 from handoff_service.db import utcnow
 from handoff_service.domain.shifts import danish_window
 from handoff_service.events import EventBroker
 from handoff_service.models import User
 from handoff_service.notify import publish_queue_changed
+from handoff_service.queue import service_status
 from handoff_service.schemas import (
     ShiftCalendarOut,
     ShiftExceptionIn,

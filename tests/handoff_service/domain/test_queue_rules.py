@@ -1,35 +1,11 @@
-"""Queue order, positions and expected wait as plain functions."""
+"""Expected wait and the risk rule as plain functions (the queue order: test_queue_order.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from handoff_service.domain.queue import (
-    QueueEntry,
-    expected_wait_minutes,
-    handling_minutes,
-    queue_positions,
-)
-from handoff_service.domain.risk import raised_risk, risk_of_intent
-
-T0 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
-
-
-def test_positions_are_risk_first_then_time():
-    entries = [
-        QueueEntry("normal-early", 0, T0),
-        QueueEntry("critical-late", 2, T0 + timedelta(minutes=30)),
-        QueueEntry("high", 1, T0 + timedelta(minutes=10)),
-        QueueEntry("normal-late", 0, T0 + timedelta(minutes=1)),
-    ]
-    assert queue_positions(entries) == {
-        "critical-late": 1,
-        "high": 2,
-        "normal-early": 3,
-        "normal-late": 4,
-    }
+from handoff_service.domain.queue import expected_wait_minutes, handling_minutes
+from triage_core.risk import raised_risk, risk_of_intent
 
 
 def test_expected_wait_open_shift_scales_with_counsellors():
@@ -118,8 +94,3 @@ def test_expected_wait_spills_into_the_next_shift_when_this_one_ends_first():
     )
     # No shift after this one: no made-up number.
     assert expected_wait_minutes(3, minutes_until_next_shift=None, **common) is None
-
-
-def test_positions_break_ties_on_id_so_every_database_agrees():
-    same_time = [QueueEntry("b", 0, T0), QueueEntry("a", 0, T0)]
-    assert queue_positions(same_time) == {"a": 1, "b": 2}

@@ -5,7 +5,7 @@ Rasa NLU component ``RiskSafetyNet`` uses it inside the pipeline, and the handof
 service (another Python environment without Rasa) imports it as a second safety
 net for when Rasa is down.
 
-The rules are data, kept in ``bot/risk_lexicon.yml`` (see the comments there for
+The rules are data, kept in ``triage_core/risk_lexicon.yml`` (see the comments there for
 the pattern syntax). Matching happens on normalised text (see :func:`normalise`).
 
 Pattern syntax (plain "phrase" patterns, the default):
@@ -44,88 +44,37 @@ from typing import Any
 
 import yaml
 
+from triage_core.danish import DANISH_LETTERS, strip_accent
+from triage_core.risk import INTENT_PRIORITY, INTENT_RISK, risk_of_intent, risk_rank
+from triage_core.taxonomy import DANGER_KINDS, DANGER_OF_INTENT, FALLBACK_INTENT
+
 __all__ = [
-    "INTENT_RISK",
-    "RISK_ORDER",
     "RiskLexicon",
     "RiskLexiconError",
     "RiskMatch",
     "RiskRule",
-    "DANGER_KINDS",
     "danger_kind_of",
     "default_lexicon_path",
-    "intent_risk",
     "normalise",
-    "risk_rank",
     "settle_reassurance",
 ]
 
-#: Risk level of each risky intent; every other intent (and ``nlu_fallback``) is "normal".
-INTENT_RISK: dict[str, str] = {
-    "violence": "high",
-    "self_harm": "critical",
-    "suicidal": "critical",
-    "immediate_danger": "critical",
-}
-
-#: Risk levels from lowest to highest.
-RISK_ORDER: tuple[str, ...] = ("normal", "high", "critical")
-
-# When several intents of the same risk match, the most urgent one wins.
-_INTENT_PRIORITY: tuple[str, ...] = ("immediate_danger", "suicidal", "self_harm", "violence")
-
 _RULE_KINDS = frozenset({"phrase", "regex", "emoji", "dosage"})
-
-#: Kinds of danger, most urgent first; each has its own approved guidance in bot/content/crisis.yml.
-#: What is right after violence (get away, lock a door) is wrong after an overdose (never be alone),
-#: so the kind is chosen from the message and "general" (safe for every kind) is the fallback.
-DANGER_KINDS: tuple[str, ...] = (
-    "unconscious",
-    "overdose",
-    "bleeding",
-    "weapon",
-    "violence_now",
-    "drunk_driving",
-    "followed",
-    "locked_out",
-    "suicidal",
-    "self_harm",
-    "general",
-)
-_DANGER_OF_INTENT = {
-    "suicidal": "suicidal",
-    "self_harm": "self_harm",
-    "immediate_danger": "general",
-}
 
 
 class RiskLexiconError(ValueError):
     """The lexicon file is malformed (unknown intent, bad pattern, duplicate id ...)."""
 
 
-def intent_risk(intent: str | None) -> str:
-    """Risk level ("normal", "high" or "critical") of an intent name."""
-    return INTENT_RISK.get(intent or "", "normal")
-
-
-def risk_rank(risk: str) -> int:
-    """Numeric rank of a risk level; unknown levels count as normal."""
-    try:
-        return RISK_ORDER.index(risk)
-    except ValueError:
-        return 0
-
-
 def default_lexicon_path() -> Path:
-    """Path of ``bot/risk_lexicon.yml`` (resolved relative to this module)."""
-    return Path(__file__).resolve().parent.parent / "risk_lexicon.yml"
+    """Path of ``triage_core/risk_lexicon.yml`` (beside this module)."""
+    return Path(__file__).resolve().parent / "risk_lexicon.yml"
 
 
 # --------------------------------------------------------------------------- #
 # Normalisation
 # --------------------------------------------------------------------------- #
 
-_DANISH_LETTERS = {"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe"}
 _DROP_CHARS = {
     "\ufe0f",  # emoji variation selector
     "\ufe0e",  # text variation selector
@@ -160,18 +109,14 @@ def normalise(text: str) -> str:
     for char in text:
         if char in _DROP_CHARS:
             continue
-        if char in _DANISH_LETTERS:
-            out.append(_DANISH_LETTERS[char])
+        if char in DANISH_LETTERS:
+            out.append(DANISH_LETTERS[char])
             continue
         if char in _JOINING_PUNCTUATION:
             continue
         if char.isalnum():
             if char.isalpha() and not char.isascii():
-                # é -> e, ü -> u ... ; letters without a decomposition stay as they are
-                stripped = "".join(
-                    c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
-                )
-                out.append(stripped or char)
+                out.append(strip_accent(char))  # é -> e, ü -> u ...
             else:
                 out.append(char)
             continue
@@ -436,7 +381,7 @@ class RiskMatch:
 
 def danger_kind_of(matches: Iterable[RiskMatch]) -> str | None:
     """The most urgent danger kind among lexicon hits (None when no critical rule fired)."""
-    kinds = [m.danger or _DANGER_OF_INTENT.get(m.intent) for m in matches if m.risk == "critical"]
+    kinds = [m.danger or DANGER_OF_INTENT.get(m.intent) for m in matches if m.risk == "critical"]
     known = [k for k in kinds if k]
     if not known:
         return None
@@ -457,7 +402,7 @@ class RiskRule:
 
     @property
     def risk(self) -> str:
-        return intent_risk(self.intent)
+        return risk_of_intent(self.intent)
 
     def vetoed_by(self, normalised: str) -> bool:
         """Whether an ``unless`` pattern of this rule matches anywhere in ``normalised``."""
@@ -492,14 +437,11 @@ def _as_list(value: Any, source: str, key: str) -> list[str]:
     raise RiskLexiconError(f"{source}: '{key}' must be a string or a list of strings")
 
 
-FALLBACK_INTENT = "nlu_fallback"
-
-
 def settle_reassurance(ranking: Sequence[str], text: str) -> str:
     """The intent for a reassurance a classifier read as critical: its best non-critical intent
     (``ranking``: intent names, best first), else deny or affirm by the first word."""
     for name in ranking:
-        if name != FALLBACK_INTENT and intent_risk(name) != "critical":
+        if name != FALLBACK_INTENT and risk_of_intent(name) != "critical":
             return name
     first = (text.strip().split() or [""])[0].lower().strip(",.!")
     return "deny" if first in {"nej", "næ", "nope", "nah", "no", "nix"} else "affirm"
@@ -525,7 +467,7 @@ class RiskLexicon:
         self.version = version
         self.reassurance: tuple[Pattern[str], ...] = tuple(reassurance)
         self.hyperbole: tuple[Pattern[str], ...] = tuple(hyperbole)
-        order = {intent: index for index, intent in enumerate(_INTENT_PRIORITY)}
+        order = {intent: index for index, intent in enumerate(INTENT_PRIORITY)}
         # Highest risk first, then the most urgent intent, then file order.
         self._ordered = sorted(
             enumerate(self.rules),
@@ -579,7 +521,7 @@ class RiskLexicon:
             danger = raw.get("danger")
             if danger is not None and danger not in DANGER_KINDS:
                 raise RiskLexiconError(f"{where}: danger must be one of {list(DANGER_KINDS)}")
-            if danger is not None and intent_risk(intent) != "critical":
+            if danger is not None and risk_of_intent(intent) != "critical":
                 raise RiskLexiconError(f"{where}: only critical rules name a danger kind")
             patterns = _as_list(raw.get("patterns"), where, "patterns")
             if not patterns:
@@ -599,7 +541,7 @@ class RiskLexicon:
                         _compile_pattern(p, "phrase", macros, where)
                         for p in _as_list(raw.get("unless"), where, "unless")
                     )
-                    + (reassurance if intent_risk(intent) == "critical" else ()),
+                    + (reassurance if risk_of_intent(intent) == "critical" else ()),
                     requires=tuple(
                         _compile_pattern(p, "phrase", macros, where)
                         for p in _as_list(raw.get("requires"), where, "requires")
@@ -701,7 +643,7 @@ class RiskLexicon:
 
     def rule_counts(self) -> dict[str, int]:
         """Number of rules per intent."""
-        counts: dict[str, int] = {intent: 0 for intent in _INTENT_PRIORITY}
+        counts: dict[str, int] = {intent: 0 for intent in INTENT_PRIORITY}
         for rule in self.rules:
             counts[rule.intent] += 1
         return counts

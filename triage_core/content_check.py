@@ -1,6 +1,6 @@
 """`make content-check`: validates the psychoeducation content library and fails on any problem.
 
-Usage: python -m bot.content_check [--content-dir DIR] [--today YYYY-MM-DD] [--by-intent]
+Usage: python -m triage_core.content_check [--content-dir DIR] [--today YYYY-MM-DD] [--by-intent]
 
 Prints one line per problem as ``<file>:<item id>: <why>`` and exits 1 if there is any; drafts
 and reviews falling due soon are printed as ``info`` lines and do not fail the check.
@@ -14,22 +14,21 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from bot.components.risk_lexicon import DANGER_KINDS
-from bot.content_library import (
-    CRITICAL_INTENTS,
+from triage_core.content_library import (
     FOLLOWUPS_IN_DANGER,
     FOLLOWUPS_PER_DANGER,
     INFO_INTENTS,
     KINDS,
     KNOWN_INTENTS,
     MIN_PSYCHOEDUCATION_PER_TOPIC,
-    TOPIC_INTENTS,
     ContentLibrary,
     Problem,
     item_problems,
     number_problems,
     read_library,
 )
+from triage_core.risk import CRITICAL_INTENTS
+from triage_core.taxonomy import DANGER_KINDS, TOPIC_INTENTS
 
 # A review date this close is worth a heads-up: re-approve before the item stops being sent.
 REVIEW_WARNING_DAYS = 60
@@ -101,7 +100,7 @@ def _coverage_problems(library: ContentLibrary, today: date) -> list[Problem]:
     for intent in TOPIC_INTENTS:
         require(intent, "validation", 1, "validation")
         require(intent, "psychoeducation", MIN_PSYCHOEDUCATION_PER_TOPIC, "psychoeducation")
-    for intent in CRITICAL_INTENTS:
+    for intent in sorted(CRITICAL_INTENTS):
         require(intent, "emergency", 1, "emergency")
     for intent, about in INFO_INTENTS.items():
         require(intent, "info", 1, f"info ({about})")
@@ -174,9 +173,11 @@ def coverage_table(library: ContentLibrary, today: date) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.content_check", description=__doc__.splitlines()[0]
+        prog="python -m triage_core.content_check", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--content-dir", type=Path, default=None, help="default: bot/content")
+    parser.add_argument(
+        "--content-dir", type=Path, default=None, help="default: triage_core/content"
+    )
     parser.add_argument(
         "--today",
         type=date.fromisoformat,

@@ -1,10 +1,10 @@
-"""The validated psychoeducation library: loads bot/content/*.yml and decides what may be sent.
+"""The validated psychoeducation library: loads triage_core/content/*.yml, decides what may be sent.
 
 Pure Python (stdlib + PyYAML) so that both the Rasa action server (Python 3.10) and the handoff
 service (Python 3.11+) can import it. The bot may only send items that pass every check in
 ``item_problems``: approved, sourced, not past their review date, chat-sized, with every
-emergency-number placeholder resolving to an approved number. ``bot.content_check`` runs the same
-checks over the whole library and fails CI on any problem.
+emergency-number placeholder resolving to an approved number. ``triage_core.content_check`` runs
+the same checks over the whole library and fails CI on any problem.
 """
 
 from __future__ import annotations
@@ -19,52 +19,16 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.components.risk_lexicon import DANGER_KINDS
+from triage_core.taxonomy import DANGER_KINDS, INTENTS
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent / "content"
 NUMBERS_FILE = "emergency_numbers.yml"
 
-# The intent taxonomy (docs/architecture.md); content may answer these and nothing else.
-KNOWN_INTENTS: frozenset[str] = frozenset(
-    {
-        "greet",
-        "goodbye",
-        "thank",
-        "affirm",
-        "deny",
-        "bot_challenge",
-        "request_human",
-        "ask_opening_hours",
-        "ask_wait_time",
-        "ask_anonymity",
-        "parent_alcohol",
-        "parent_drugs",
-        "own_substance_use",
-        "feeling_guilt",
-        "feeling_sad",
-        "feeling_anxious",
-        "conflict_home",
-        "violence",
-        "self_harm",
-        "suicidal",
-        "immediate_danger",
-        "out_of_scope",
-    }
-)
+# The intent taxonomy (triage_core/taxonomy.py); content may answer these and nothing else.
+KNOWN_INTENTS: frozenset[str] = frozenset(INTENTS)
 # Every topic intent is answered "validate, then one psychoeducation item, then offer more"; two
 # psychoeducation items at least, so that a repeated topic never gets the same item twice.
-TOPIC_INTENTS: tuple[str, ...] = (
-    "parent_alcohol",
-    "parent_drugs",
-    "own_substance_use",
-    "feeling_guilt",
-    "feeling_sad",
-    "feeling_anxious",
-    "conflict_home",
-    "violence",
-)
 MIN_PSYCHOEDUCATION_PER_TOPIC = 2
-CRITICAL_INTENTS: tuple[str, ...] = ("self_harm", "suicidal", "immediate_danger")
 # Intents that must have an approved info item, and what the item is about.
 INFO_INTENTS: Mapping[str, str] = {
     "ask_anonymity": "anonymity, tavshedspligt and skærpet underretningspligt",

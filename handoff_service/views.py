@@ -1,0 +1,99 @@
+"""What the pages are shown: messages, the counsellor's view and the queue's Danish summaries.
+
+Read-only: builds response models from the database objects, never writes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from handoff_service.models import Conversation, Message
+from handoff_service.schemas import (
+    CounsellorConversationOut,
+    DutyToReport,
+    MessageOut,
+    QueueItemOut,
+)
+from handoff_service.triage import GENERIC_TOPICS
+
+
+def message_out(message: Message) -> MessageOut:
+    return MessageOut(
+        id=message.id,
+        sender=message.sender,
+        text=message.text,
+        created_at=message.created_at,
+        quick_replies=message.quick_replies or None,
+    )
+
+
+def topic_label(topic: str | None, texts: dict[str, Any]) -> str:
+    labels = texts["topic_labels"]
+    return labels.get(topic or "unknown", labels["unknown"])
+
+
+def triage_summary(conversation: Conversation, texts: dict[str, Any]) -> str:
+    """A short Danish line for the queue: risk, topic, carer, substance, what the bot gave."""
+    triage = conversation.triage or {}
+    parts = [texts["risk_labels"][conversation.risk], topic_label(conversation.topic, texts)]
+    entities = triage.get("entities", {})
+    if dangers := [texts["danger_labels"].get(d) for d in entities.get("danger", [])]:
+        # The kind of danger the bot answered: the guidance the young person has already had.
+        parts.append("fare: " + ", ".join(dict.fromkeys(d for d in dangers if d)))
+    if entities.get("carer"):
+        parts.append("omsorgsperson: " + ", ".join(entities["carer"]))
+    if entities.get("substance"):
+        parts.append("rusmiddel: " + ", ".join(entities["substance"]))
+    other_topics = [
+        topic_label(i, texts)
+        for i in triage.get("intents", [])
+        if i in texts["topic_labels"] and i != conversation.topic and i not in GENERIC_TOPICS
+    ]
+    if other_topics:
+        parts.append("også: " + ", ".join(dict.fromkeys(other_topics)))
+    given = len(triage.get("content_given", []))
+    if given:
+        parts.append(f"botten har givet {given} tekst{'er' if given > 1 else ''}")
+    return " · ".join(parts)
+
+
+def counsellor_view(
+    conversation: Conversation, texts: dict[str, Any], guidance: dict[str, Any]
+) -> CounsellorConversationOut:
+    return CounsellorConversationOut(
+        id=conversation.id,
+        status=conversation.status,
+        risk=conversation.risk,
+        risk_label=texts["risk_labels"][conversation.risk],
+        topic=conversation.topic,
+        topic_label=topic_label(conversation.topic, texts),
+        triage=conversation.triage or {},
+        summary=triage_summary(conversation, texts),
+        counsellor_id=conversation.counsellor_id,
+        outcome=conversation.outcome,
+        anonymity_broken=conversation.anonymity_broken_at is not None,
+        anonymity_broken_at=conversation.anonymity_broken_at,
+        duty_to_report=DutyToReport.model_validate(guidance),
+        queued_at=conversation.queued_at,
+        claimed_at=conversation.claimed_at,
+        closed_at=conversation.closed_at,
+        messages=[message_out(m) for m in conversation.messages],
+    )
+
+
+def queue_item(
+    conversation: Conversation, position: int, texts: dict[str, Any], now: datetime
+) -> QueueItemOut:
+    """One line of the counsellor's queue: never message text."""
+    return QueueItemOut(
+        id=conversation.id,
+        position=position,
+        risk=conversation.risk,
+        risk_label=texts["risk_labels"][conversation.risk],
+        topic=conversation.topic,
+        topic_label=topic_label(conversation.topic, texts),
+        waiting_minutes=int((now - (conversation.queued_at or now)).total_seconds() // 60),
+        queued_at=conversation.queued_at,
+        summary=triage_summary(conversation, texts),
+    )
