@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     access_token_minutes: int = 30
     max_message_chars: int = 2000
     max_body_bytes: int = 64 * 1024
+    # Limits at the edge (handoff_service/edge.py): how many request headers, and how long a
+    # request body may take to arrive once its headers are in (a trickled body is cut with 408).
+    # The size of the request head is capped by uvicorn's h11 buffer (scripts/stack.py).
+    max_headers: int = Field(default=64, ge=8)
+    body_timeout_seconds: float = Field(default=10.0, gt=0)
     default_handling_minutes: int = 20
     timezone: str = "Europe/Copenhagen"
     texts_path: Path = Path(__file__).resolve().parent / "texts_da.yml"
@@ -66,7 +71,9 @@ class Settings(BaseSettings):
     # Rate limits, in this process's memory (one service process; see docs/performance.md).
     messages_per_minute: int = Field(default=30, ge=1)  # per conversation
     conversation_starts_per_minute: int = Field(default=300, ge=1)  # whole service
-    login_attempts_per_minute: int = Field(default=60, ge=1)  # whole service, on top of lock-out
+    # Failed logins per minute for the whole service; above it only clients that failed in the
+    # last minute are turned away (docs/reliability.md, "Login that strangers cannot block").
+    login_attempts_per_minute: int = Field(default=60, ge=1)
 
     # Retention: closed conversations (and bot-only ones left idle) are hard-deleted after
     # RETENTION_DAYS by the hourly job in the service and `python -m handoff_service.retention`.

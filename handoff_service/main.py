@@ -27,12 +27,13 @@ from handoff_service.api.routes import (
 )
 from handoff_service.config import Settings, get_settings
 from handoff_service.db import make_engine, make_session_factory
+from handoff_service.edge import EdgeGuard, security_headers
 from handoff_service.errors import ServiceError
 from handoff_service.events import EventBroker
 from handoff_service.logging_privacy import configure_logging, install_privacy_filter
 from handoff_service.migrations import upgrade_database
 from handoff_service.rasa_client import RasaClient
-from handoff_service.ratelimit import RateLimiter, RateLimits
+from handoff_service.ratelimit import LoginGuard, RateLimiter, RateLimits
 from handoff_service.risk_net import load_risk_net
 from handoff_service.scheduler import start_background_jobs, stop_background_jobs
 from handoff_service.seed import seed_development_data
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits(
         messages=RateLimiter(settings.messages_per_minute),
         starts=RateLimiter(settings.conversation_starts_per_minute),
-        logins=RateLimiter(settings.login_attempts_per_minute),
+        logins=LoginGuard(settings.login_attempts_per_minute),
     )
 
     for router in (
@@ -101,12 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
     @app.middleware("http")
-    async def limit_body_and_log(request: Request, call_next):
-        declared = request.headers.get("content-length")
-        if declared is not None and (
-            not declared.isdigit() or int(declared) > settings.max_body_bytes
-        ):
-            return JSONResponse({"detail": "Forespørgslen er for stor."}, status_code=413)
+    async def log_request(request: Request, call_next):
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
@@ -118,9 +114,17 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
+
+    # Outermost of ours: header and body limits before anything reads the request, security
+    # headers on every response (handoff_service/edge.py).
+    app.add_middleware(
+        EdgeGuard,
+        max_body_bytes=settings.max_body_bytes,
+        max_headers=settings.max_headers,
+        body_timeout_seconds=settings.body_timeout_seconds,
+        hsts=settings.environment == "production",
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -147,6 +151,9 @@ def _install_error_handlers(app: FastAPI) -> None:
             detail = "Siden findes ikke."
         elif error.status_code == 405:
             detail = "Metoden er ikke tilladt her."
+        elif error.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's words for a body json cannot read at all (invalid UTF-8, nested too deep).
+            detail = "Ugyldig JSON i forespørgslen."
         return JSONResponse(
             {"detail": detail}, status_code=error.status_code, headers=error.headers
         )
@@ -158,8 +165,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             type(error).__name__,
             getattr(request.scope.get("route"), "path", "-"),
         )
+        # Answered by Starlette's outermost middleware, outside EdgeGuard: add its headers here.
+        hsts = request.app.state.settings.environment == "production"
         return JSONResponse(
-            {"detail": "Tjenesten har et midlertidigt problem. Prøv igen om lidt."}, status_code=503
+            {"detail": "Tjenesten har et midlertidigt problem. Prøv igen om lidt."},
+            status_code=503,
+            headers={name.decode(): value.decode() for name, value in security_headers(hsts=hsts)},
         )
 
 

@@ -49,6 +49,13 @@ class MessageIn(TextIn):
         default=None, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$"
     )
 
+    @field_validator("text", mode="before")
+    @classmethod
+    def nfc_before_length(cls, value: Any) -> Any:
+        # The length limit counts what is stored: NFC first (2,000 U+FB2C are 6,000 characters in
+        # NFC; 2,000 decomposed "å" are 1,000), then max_length and the cleaning in TextIn.
+        return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
 
 class ReplyIn(TextIn):
     # True: the young person is not there now; the answer waits for them like a letter.

@@ -211,6 +211,14 @@ class Stack:
                 "--port",
                 str(self.service_port),
                 "--no-access-log",
+                # Limits at the edge (docs/reliability.md): h11 with a deadline for the request
+                # head and a Danish 431 when the head outgrows 16 KiB; idle keep-alive 5 s.
+                "--http",
+                "handoff_service.edge:EdgeH11Protocol",
+                "--h11-max-incomplete-event-size",
+                "16384",
+                "--timeout-keep-alive",
+                "5",
             ],
             env,
         )

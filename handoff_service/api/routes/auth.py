@@ -1,54 +1,72 @@
-"""Counsellor, trainer and admin login: argon2 passwords, short-lived JWTs, lock-out on guessing."""
+"""Counsellor, trainer and admin login: argon2 passwords, short JWTs, a growing wait on guessing.
+
+Wrong passwords make the client that typed them wait (per username and client, in memory:
+`LoginGuard` in handoff_service/ratelimit.py); they never lock the account, so a stranger cannot
+keep a counsellor out. See docs/reliability.md, "Login that strangers cannot block".
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import select
 
 from handoff_service.api.deps import CurrentUserDep, RateLimitsDep, SessionDep, SettingsDep
 from handoff_service.db import utcnow
 from handoff_service.models import User
-from handoff_service.ratelimit import retry_after_header
+from handoff_service.ratelimit import LoginRefusal, client_key, retry_after_header
 from handoff_service.schemas import LoginIn, TokenOut, UserOut
 from handoff_service.security import create_access_token, verify_password
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=5)
 WRONG_LOGIN = "Forkert brugernavn eller adgangskode."
 TOO_MANY_LOGINS = "For mange loginforsøg på tjenesten lige nu. Vent et minut, og prøv igen."
+WAIT_AFTER_WRONG_LOGINS = (
+    "For mange forkerte forsøg fra denne enhed. Vent lidt, og prøv igen. "
+    "Kan du ikke komme ind, så spørg en admin."
+)
+# `locked_until` outlasts the client's wait a little, so it is never over before the wait is.
+_LOCKED_MARGIN = timedelta(seconds=2)
 
 
 @router.post("/login", response_model=TokenOut)
 def login(
-    body: LoginIn, session: SessionDep, settings: SettingsDep, limits: RateLimitsDep
+    body: LoginIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
 ) -> TokenOut:
-    # Per username: lock-out after MAX_FAILED_LOGINS. Per service: a ceiling on all attempts, so
-    # guessing across many usernames is slowed down too (argon2 also costs CPU per attempt).
-    if (wait := limits.logins.hit("service")) is not None:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_LOGINS, headers=retry_after_header(wait)
-        )
     now = utcnow()
     user = session.scalar(select(User).where(User.username == body.username))
-    password_ok = verify_password(body.password, user.password_hash if user else None)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
+    if user is not None and (user.locked_until is None or user.locked_until <= now):
+        # No client is held back on this account any more (an admin unlocked it): waits go.
+        limits.logins.lift(body.username)
+    attempt = limits.logins.begin(body.username, client_key(request))
+    if isinstance(attempt, LoginRefusal):
+        detail = TOO_MANY_LOGINS if attempt.reason == "service" else WAIT_AFTER_WRONG_LOGINS
         raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS, "For mange forsøg. Prøv igen om nogle minutter."
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail,
+            headers=retry_after_header(attempt.retry_after),
         )
+    password_ok = verify_password(body.password, user.password_hash if user else None)
     if user is None or not user.is_active or not password_ok:
         if user is not None:
+            # For the admins' user list ("locked": some client waits on this account) and their
+            # "unlock"; it stops nobody by itself.
             user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + LOCKOUT
-                user.failed_logins = 0
+            if attempt.delay:
+                until = now + timedelta(seconds=attempt.delay) + _LOCKED_MARGIN
+                if user.locked_until is None or user.locked_until < until:
+                    user.locked_until = until
             session.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_LOGIN)
+    limits.logins.succeeded(attempt)
+    # locked_until stays: other clients' waits on this account go on.
     user.failed_logins = 0
-    user.locked_until = None
     session.commit()
     token = create_access_token(
         user_id=user.id,
