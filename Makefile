@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 NLU ?= data/tests/nlu_holdout.yml
 OUT ?= results/eval-nlu
 
-.PHONY: help envs run test train eval-nlu content-check validate lint clean distclean purge bench bench-turn nlu-report
+.PHONY: help envs run test train eval-nlu content-check validate lint clean distclean purge bench bench-turn faults nlu-report
 
 .DEFAULT_GOAL := help
 
@@ -54,6 +54,12 @@ lint: envs ## ruff check, ruff format --check, mypy
 	.venv-service/bin/ruff check handoff_service triage_core bot scripts tests bench
 	.venv-service/bin/ruff format --check handoff_service triage_core bot scripts tests bench
 	.venv-service/bin/mypy
+
+# Fault tests (tests/faults/; the ones under a minute also run in make test) and the burst
+# measurement with and without the admission gate (docs/reliability.md).
+faults: envs ## fault tests: restart with open streams, a burst with and without the gate
+	$(SERVICE_PY) -m pytest tests/faults -q
+	$(SERVICE_PY) scripts/measure_burst.py
 
 # Reply latency through the whole stack; BEFORE=<checkout> compares with an older tree.
 bench-turn: envs ## reply latency of a young person's turn (BEFORE=<dir> to compare)

@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     # The size of the request head is capped by uvicorn's h11 buffer (scripts/stack.py).
     max_headers: int = Field(default=64, ge=8)
     body_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A burst waits instead of stalling (handoff_service/admission.py): at most ADMISSION_LIMIT
+    # requests use the database at once, each sure of a worker thread and a connection; the
+    # rest wait up to ADMISSION_WAIT_SECONDS, then get a Danish 503. The start-up check keeps
+    # the limit within DB_POOL_SIZE + DB_MAX_OVERFLOW and WORKER_THREADS. 0 turns the gate off
+    # (only to measure what it prevents: scripts/measure_burst.py).
+    admission_limit: int = Field(default=20, ge=0)
+    admission_wait_seconds: float = Field(default=10.0, gt=0)
+    worker_threads: int = Field(default=40, ge=1)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=15, ge=0)
     default_handling_minutes: int = 20
     timezone: str = "Europe/Copenhagen"
     texts_path: Path = Path(__file__).resolve().parent / "texts_da.yml"

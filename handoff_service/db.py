@@ -47,7 +47,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(database_url: str) -> Engine:
+def make_engine(database_url: str, pool_size: int = 10, max_overflow: int = 15) -> Engine:
+    """The engine, with a connection pool of `pool_size` (+ `max_overflow` under load); the
+    admission gate keeps concurrent database users within it (handoff_service/admission.py)."""
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -55,6 +57,8 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(
             database_url,
             connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=max_overflow,
         )
 
         @event.listens_for(engine, "connect")
@@ -66,7 +70,9 @@ def make_engine(database_url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        database_url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

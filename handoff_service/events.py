@@ -9,12 +9,17 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 SUBSCRIBER_BUFFER = 100
+#: The event every open stream gets when the process shuts down (see close_all_streams).
+CLOSE = "_close"
+# A reserved stream place the client never opened is given back after this long.
+RESERVATION_SECONDS = 30.0
 
 
 class EventBroker:
@@ -22,6 +27,53 @@ class EventBroker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
         self._lock = threading.Lock()
+        # Open streams per owner (a conversation, a staff user), and places reserved by a route
+        # for a stream that has not started yet: together they are held against the cap.
+        self._live: Counter[str] = Counter()
+        self._reserved: dict[str, list[float]] = defaultdict(list)
+        self.closing = False
+
+    def reserve_stream(self, owner: str, cap: int) -> bool:
+        """Hold a place for one more stream of `owner`; False when `cap` streams are open."""
+        now = time.monotonic()
+        with self._lock:
+            pending = [t for t in self._reserved[owner] if now - t < RESERVATION_SECONDS]
+            if self._live[owner] + len(pending) >= cap:
+                self._reserved[owner] = pending
+                return False
+            self._reserved[owner] = [*pending, now]
+            return True
+
+    @asynccontextmanager
+    async def stream_place(self, owner: str) -> AsyncIterator[None]:
+        """An open stream of `owner`, turning its reserved place into a live one."""
+        with self._lock:
+            if self._reserved.get(owner):
+                self._reserved[owner].pop(0)
+            self._live[owner] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._live[owner] -= 1
+                if self._live[owner] <= 0:
+                    del self._live[owner]
+                if not self._reserved.get(owner):
+                    self._reserved.pop(owner, None)
+
+    def close_all_streams(self) -> None:
+        """Shutting down: every open stream ends now with a reconnect hint, new ones at once.
+
+        Safe from a signal handler: the deliveries are handed to the event loop."""
+        self.closing = True
+        with self._lock:
+            deliveries = [
+                (queue, {"event": CLOSE, "data": {}})
+                for queues in self._subscribers.values()
+                for queue in queues
+            ]
+        if deliveries and self._loop is not None:
+            self._loop.call_soon_threadsafe(_offer_all, deliveries)
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop

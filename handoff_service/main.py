@@ -8,6 +8,7 @@ import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -15,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from handoff_service.admission import AdmissionGate, check_capacity
 from handoff_service.api.routes import (
     audit,
     auth,
@@ -37,6 +39,7 @@ from handoff_service.ratelimit import LoginGuard, RateLimiter, RateLimits
 from handoff_service.risk_net import load_risk_net
 from handoff_service.scheduler import start_background_jobs, stop_background_jobs
 from handoff_service.seed import seed_development_data
+from handoff_service.streams import install_shutdown_notice
 from handoff_service.texts import load_duty_to_report, load_texts
 
 logger = logging.getLogger("handoff_service")
@@ -46,7 +49,17 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_privacy_filter()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    if settings.admission_limit:
+        check_capacity(
+            settings.admission_limit,
+            connections=settings.db_pool_size + settings.db_max_overflow,
+            threads=settings.worker_threads,
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -56,6 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with app.state.session_factory() as session:
                 seed_development_data(session, settings)
         app.state.broker.bind_loop(asyncio.get_running_loop())
+        # Sync routes and dependencies run in these threads; sized with the gate and the pool.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        # On SIGTERM open streams end with a reconnect hint, so pages move to the new process.
+        install_shutdown_notice(app.state.broker)
         jobs = start_background_jobs(app) if settings.background_jobs else []
         yield
         await stop_background_jobs(jobs)
@@ -116,6 +133,12 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         )
         return response
 
+    if settings.admission_limit:
+        app.add_middleware(
+            AdmissionGate,
+            limit=settings.admission_limit,
+            wait_seconds=settings.admission_wait_seconds,
+        )
     # Outermost of ours: header and body limits before anything reads the request, security
     # headers on every response (handoff_service/edge.py).
     app.add_middleware(

@@ -31,7 +31,16 @@ def clean_line(value: str) -> str:
 
 
 class TextIn(BaseModel):
+    """A message from the young person or a counsellor's reply."""
+
     text: str = Field(max_length=MAX_MESSAGE_CHARS)
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def nfc_before_length(cls, value: Any) -> Any:
+        # The length limit counts what is stored: NFC first (2,000 U+FB2C are 6,000 characters in
+        # NFC; 2,000 decomposed "å" are 1,000), then max_length and the cleaning below.
+        return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
 
     @field_validator("text")
     @classmethod
@@ -48,13 +57,6 @@ class MessageIn(TextIn):
     client_message_id: str | None = Field(
         default=None, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$"
     )
-
-    @field_validator("text", mode="before")
-    @classmethod
-    def nfc_before_length(cls, value: Any) -> Any:
-        # The length limit counts what is stored: NFC first (2,000 U+FB2C are 6,000 characters in
-        # NFC; 2,000 decomposed "å" are 1,000), then max_length and the cleaning in TextIn.
-        return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
 
 
 class ReplyIn(TextIn):

@@ -1,18 +1,71 @@
-"""Server-sent event streams: a snapshot first, then every event of one channel."""
+"""Server-sent event streams: a snapshot first, then every event of one channel.
+
+Capped per conversation and per staff user, and ended with a `reconnect` event (a random pause
+up to RECONNECT_SPREAD_MS) when the process shuts down, so the pages move to the new process at
+once instead of hanging on to the old one.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 from collections.abc import AsyncIterator
+from types import FrameType
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request, status
 from fastapi.responses import StreamingResponse
 
-from handoff_service.events import EventBroker, format_sse
+from handoff_service.events import CLOSE, EventBroker, format_sse
 
 KEEPALIVE_SECONDS = 15
 SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+#: Open streams one conversation (all its tabs) and one staff user may hold at once.
+STREAMS_PER_CONVERSATION = 5
+STREAMS_PER_STAFF_USER = 10
+#: On shutdown the pages reconnect after a random pause up to this long, so a restart with
+#: hundreds of open chats is not one stampede (static/assets/common.js reads it).
+RECONNECT_SPREAD_MS = 3000
+TOO_MANY_STREAMS = (
+    "Samtalen er allerede åben i for mange faner eller vinduer. Luk nogle af dem, og prøv igen."
+)
+
+
+def conversation_owner(conversation_id: str) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def staff_owner(user_id: int) -> str:
+    return f"staff:{user_id}"
+
+
+def reserve_stream(broker: EventBroker, owner: str) -> None:
+    """429 in Danish when `owner` already holds its cap of open streams."""
+    cap = STREAMS_PER_STAFF_USER if owner.startswith("staff:") else STREAMS_PER_CONVERSATION
+    if not broker.reserve_stream(owner, cap):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_STREAMS)
+
+
+def install_shutdown_notice(broker: EventBroker) -> None:
+    """Chain a handler in front of the server's SIGTERM/SIGINT handlers: open streams end with a
+    reconnect hint at once, instead of holding the old process until it is killed.
+
+    Called at start-up, inside the server (uvicorn has installed its handlers by then and puts
+    its originals back on exit). Only the main thread may set signal handlers; elsewhere (tests
+    that run the app in a thread) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
+
+        def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
+            broker.close_all_streams()
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(sig, handler)
 
 
 async def sse_stream(
@@ -21,9 +74,15 @@ async def sse_stream(
     channel: str,
     snapshot: dict[str, Any] | None,
     snapshot_event: str = "status",
+    owner: str | None = None,
 ) -> AsyncIterator[str]:
+    """The snapshot, then every event of `channel`, until the client goes or the process ends."""
+    reconnect = format_sse("reconnect", {"retry_ms": RECONNECT_SPREAD_MS})
     # Subscribed before the snapshot is sent, so a client that has read it misses no change.
-    async with broker.subscribe(channel) as events:
+    async with broker.stream_place(owner or channel), broker.subscribe(channel) as events:
+        if broker.closing:
+            yield reconnect
+            return
         if snapshot is not None:
             yield format_sse(snapshot_event, snapshot)
         while not await request.is_disconnected():
@@ -32,6 +91,9 @@ async def sse_stream(
             except TimeoutError:
                 yield ": keepalive\n\n"
                 continue
+            if item["event"] == CLOSE:
+                yield reconnect
+                return
             yield format_sse(item["event"], item["data"])
 
 
@@ -41,10 +103,12 @@ def event_stream(
     channel: str,
     snapshot: dict[str, Any] | None,
     snapshot_event: str = "status",
+    owner: str | None = None,
 ) -> StreamingResponse:
-    """The HTTP response of a live feed (the caller has closed its database session)."""
+    """The HTTP response of a live feed (the caller has reserved its place with
+    :func:`reserve_stream` and closed its database session)."""
     return StreamingResponse(
-        sse_stream(request, broker, channel, snapshot, snapshot_event),
+        sse_stream(request, broker, channel, snapshot, snapshot_event, owner),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )

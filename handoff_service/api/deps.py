@@ -193,3 +193,33 @@ def internal_caller(request: Request, settings: SettingsDep) -> None:
 
 
 InternalDep = Annotated[None, Depends(internal_caller)]
+
+
+def typing_party(
+    conversation_id: str, session: SessionDep, settings: SettingsDep, credentials: BearerDep
+) -> tuple[Conversation, str]:
+    """Who is typing: the young person (their token) or the counsellor holding it (staff JWT)."""
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Mangler koden til samtalen (Authorization: Bearer).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    conversation = find_conversation(session, conversation_id)
+    if conversation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    if conversation_token_matches(credentials.credentials, conversation.token_hash):
+        return conversation, "young"
+    if credentials.credentials.count(".") != 2:  # not a JWT: a wrong conversation token
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    user = current_user(session, settings, credentials)
+    if user.role not in ("counsellor", "admin"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Din rolle giver ikke adgang til dette.")
+    if conversation.status != ConversationStatus.ACTIVE or conversation.counsellor_id != user.id:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "Samtalen er ikke din lige nu. Tag den fra køen først."
+        )
+    return conversation, "counsellor"
+
+
+TypingPartyDep = Annotated[tuple[Conversation, str], Depends(typing_party)]

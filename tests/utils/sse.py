@@ -25,6 +25,10 @@ class EventStream:
                 return event, json.loads(line.removeprefix("data: "))
         raise AssertionError("stream ended")
 
+    def ended(self) -> bool:
+        """True when the server closed the stream (nothing but blank lines left)."""
+        return all(not line.strip() for line in self._lines)
+
     def next_of(self, kind: str) -> dict:
         while True:
             event, data = self.next()

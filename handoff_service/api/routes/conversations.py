@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
+from fastapi import APIRouter, Header, HTTPException, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -14,18 +14,15 @@ from handoff_service import conversations as ops
 from handoff_service import queue as queue_ops
 from handoff_service import views
 from handoff_service.api.deps import (
-    NOT_FOUND,
-    BearerDep,
     BrokerDep,
     RasaDep,
     RateLimitsDep,
     SessionDep,
     SettingsDep,
     TextsDep,
+    TypingPartyDep,
     WritingConversationDep,
     YoungConversationDep,
-    current_user,
-    find_conversation,
 )
 from handoff_service.db import utcnow
 from handoff_service.domain.status import ConversationStatus
@@ -52,11 +49,10 @@ from handoff_service.schemas import (
     TurnOut,
 )
 from handoff_service.security import (
-    conversation_token_matches,
     hash_conversation_token,
     new_conversation_token,
 )
-from handoff_service.streams import event_stream
+from handoff_service.streams import conversation_owner, event_stream, reserve_stream
 from handoff_service.texts import emergency_numbers
 from handoff_service.young_turn import store_bot_lines, young_turn
 
@@ -247,39 +243,16 @@ async def follow_conversation(
         ),
     }
     session.close()
-    return event_stream(request, broker, conversation_channel(conversation.id), snapshot)
-
-
-def typing_party(
-    conversation_id: str, session: SessionDep, settings: SettingsDep, credentials: BearerDep
-) -> tuple[Conversation, str]:
-    """Who is typing: the young person (their token) or the counsellor holding it (staff JWT)."""
-    if credentials is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "Mangler koden til samtalen (Authorization: Bearer).",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    conversation = find_conversation(session, conversation_id)
-    if conversation is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    if conversation_token_matches(credentials.credentials, conversation.token_hash):
-        return conversation, "young"
-    if credentials.credentials.count(".") != 2:  # not a JWT: a wrong conversation token
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    user = current_user(session, settings, credentials)
-    if user.role not in ("counsellor", "admin"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Din rolle giver ikke adgang til dette.")
-    if conversation.status != ConversationStatus.ACTIVE or conversation.counsellor_id != user.id:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "Samtalen er ikke din lige nu. Tag den fra køen først."
-        )
-    return conversation, "counsellor"
+    owner = conversation_owner(conversation.id)
+    reserve_stream(broker, owner)
+    return event_stream(
+        request, broker, conversation_channel(conversation.id), snapshot, owner=owner
+    )
 
 
 @router.post("/conversations/{conversation_id}/typing", status_code=status.HTTP_204_NO_CONTENT)
 def typing(
-    party: Annotated[tuple[Conversation, str], Depends(typing_party)],
+    party: TypingPartyDep,
     broker: BrokerDep,
     limits: RateLimitsDep,
 ) -> Response:

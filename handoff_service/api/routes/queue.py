@@ -33,7 +33,7 @@ from handoff_service.schemas import (
     QueueItemOut,
     ReplyIn,
 )
-from handoff_service.streams import event_stream
+from handoff_service.streams import event_stream, reserve_stream, staff_owner
 
 router = APIRouter(prefix="/api/v1", tags=["counsellor"])
 
@@ -83,7 +83,9 @@ async def follow_queue(
         "connected", None, queue_ops.queue_context(session, settings, utcnow()).waiting_count
     )
     session.close()
-    return event_stream(request, broker, DASHBOARD, snapshot, snapshot_event="queue")
+    owner = staff_owner(user.id)
+    reserve_stream(broker, owner)
+    return event_stream(request, broker, DASHBOARD, snapshot, snapshot_event="queue", owner=owner)
 
 
 @router.get("/counsellor/conversations/{conversation_id}", response_model=CounsellorConversationOut)
@@ -116,7 +118,11 @@ async def follow_conversation_as_counsellor(
         "queue": None,
     }
     session.close()
-    return event_stream(request, broker, conversation_channel(conversation.id), snapshot)
+    owner = staff_owner(user.id)
+    reserve_stream(broker, owner)
+    return event_stream(
+        request, broker, conversation_channel(conversation.id), snapshot, owner=owner
+    )
 
 
 @router.post("/conversations/{conversation_id}/reply", response_model=MessageOut)

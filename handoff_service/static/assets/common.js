@@ -47,14 +47,26 @@ export async function callApi(path, { method = "GET", token = null, body = undef
   return payload;
 }
 
-// Follows an SSE endpoint until stop() is called. Reconnects by itself with growing pauses
-// (1, 2, 4 ... 20 s) and calls onOpen on every (re)connect so the caller can re-sync with GET.
+// Follows an SSE endpoint until stop() is called. Reconnects by itself with growing, randomised
+// pauses (up to 1, 2, 4 ... 20 s: "full jitter", so a hundred pages that lost the service at the
+// same moment do not all come back at the same moment) and calls onOpen on every (re)connect so
+// the caller can re-sync with GET. When the service shuts down it sends `reconnect` with
+// `retry_ms`: the page comes back after a random pause within that window, without a backoff.
 // onAuthFailed is called (and the stream stops) when the server refuses the token.
 export function followEvents(path, token, { onEvent, onOpen, onDrop, onAuthFailed }) {
   let stopped = false;
   let controller = null;
   let attempt = 0;
   let timer = null;
+  let askedToReconnectWithin = 0;
+
+  function handle(event, data) {
+    if (event === "reconnect") {
+      askedToReconnectWithin = Number(data && data.retry_ms) || 1000;
+      return;
+    }
+    onEvent(event, data);
+  }
 
   async function connect() {
     if (stopped) return;
@@ -74,13 +86,20 @@ export function followEvents(path, token, { onEvent, onOpen, onDrop, onAuthFaile
       if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
       attempt = 0;
       if (onOpen) onOpen();
-      await readStream(response.body, onEvent);
+      await readStream(response.body, handle);
       throw new Error("stream ended");
     } catch (error) {
       if (stopped) return;
-      if (onDrop) onDrop(error);
-      const pause = Math.min(20000, 1000 * 2 ** attempt);
-      attempt += 1;
+      let pause;
+      if (askedToReconnectWithin) {
+        // A planned restart: back soon, spread over the window the service gave.
+        pause = 200 + Math.random() * askedToReconnectWithin;
+        askedToReconnectWithin = 0;
+      } else {
+        if (onDrop) onDrop(error);
+        pause = Math.random() * Math.min(20000, 1000 * 2 ** attempt);
+        attempt += 1;
+      }
       timer = setTimeout(connect, pause);
     }
   }

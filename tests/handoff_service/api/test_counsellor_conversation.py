@@ -163,3 +163,16 @@ def test_message_text_lives_only_in_the_messages_table(session):
         if column.type.python_type is str and (getattr(column.type, "length", None) or 10_000) > 200
     }
     assert text_columns == {"messages.text", "users.password_hash"}
+
+
+def test_a_counsellors_reply_is_measured_after_nfc_like_the_young_persons(
+    client: TestClient, counsellor_headers
+):
+    conversation = claimed_conversation(client, counsellor_headers)
+    url = f"/api/v1/conversations/{conversation['id']}/reply"
+    refused = client.post(url, json={"text": "\ufb2c" * 2000}, headers=counsellor_headers)
+    assert refused.status_code == 422
+    assert refused.json() == {"detail": "Beskeden er for lang (højst 2000 tegn)."}
+    accepted = client.post(url, json={"text": "a\u030a" * 1500}, headers=counsellor_headers)
+    assert accepted.status_code == 200
+    assert accepted.json()["text"] == "å" * 1500
