@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # A crisis never waits long for Rasa: a short timeout, and after RASA_BREAKER_FAILURES
     # failures in a row Rasa is skipped for RASA_BREAKER_SECONDS (one probe then).
     rasa_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Where the service has its own answer ready, it waits less: a message the risk lexicon calls
+    # critical (the crisis text and a queue place at the front) and the greeting. A hung Rasa
+    # then costs a young person in crisis at most this long (the goal is under 2 s).
+    rasa_quick_timeout_seconds: float = Field(default=1.5, gt=0)
     rasa_breaker_failures: int = Field(default=3, ge=1)
     rasa_breaker_seconds: float = Field(default=30.0, gt=0)
     # A young person's message with no answer this long after a crash is answered by the

@@ -125,9 +125,17 @@ class CircuitBreaker:
 class RasaClient:
     """Rasa's REST channel behind a short timeout and a circuit breaker (one per service)."""
 
-    def __init__(self, base_url: str, timeout: float, breaker: CircuitBreaker) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float,
+        breaker: CircuitBreaker,
+        quick_timeout: float | None = None,
+    ) -> None:
         self.base_url = base_url
         self.timeout = timeout
+        # For calls where the service has its own answer ready (a crisis, the greeting).
+        self.quick_timeout = min(timeout, quick_timeout or timeout)
         self.breaker = breaker
 
     @classmethod
@@ -136,14 +144,19 @@ class RasaClient:
             settings.rasa_url,
             settings.rasa_timeout_seconds,
             CircuitBreaker(settings.rasa_breaker_failures, settings.rasa_breaker_seconds),
+            quick_timeout=settings.rasa_quick_timeout_seconds,
         )
 
-    def send(self, conversation_id: str, text: str) -> list[BotLine]:
-        """Rasa's lines for `text`; RasaUnavailable at once while the breaker is open."""
+    def send(self, conversation_id: str, text: str, quick: bool = False) -> list[BotLine]:
+        """Rasa's lines for `text`; RasaUnavailable at once while the breaker is open.
+
+        `quick`: the caller has its own answer ready, so it waits only `quick_timeout`.
+        """
         if not self.breaker.allow():
             raise RasaUnavailable("circuit open")
+        timeout = self.quick_timeout if quick else self.timeout
         try:
-            lines = send_to_rasa(self.base_url, conversation_id, text, self.timeout)
+            lines = send_to_rasa(self.base_url, conversation_id, text, timeout)
         except RasaUnavailable:
             self.breaker.record_failure()
             raise

@@ -182,7 +182,8 @@ def young_turn(
 
     # -- 2. the bot, outside any transaction ---------------------------------------------------
     try:
-        lines: list[BotLine] | None = rasa.send(conversation_id, text)
+        # A crisis the lexicon recognised has its answer ready here: Rasa gets a short while.
+        lines: list[BotLine] | None = rasa.send(conversation_id, text, quick=critical)
     except RasaUnavailable:
         lines = None
 

@@ -59,6 +59,7 @@ def test_kill_9_while_waiting_for_rasa_leaves_nobody_unanswered(tmp_path, hung_r
             "SECRET_KEY_PATH": str(tmp_path / "secret_key"),
             "DEMO_COUNSELLOR_PASSWORD": "crash-test-password",
             "RASA_TIMEOUT_SECONDS": "3",
+            "RASA_QUICK_TIMEOUT_SECONDS": "3",  # the kill lands while the turn waits
             "RASA_BREAKER_FAILURES": "100",  # every call waits for the hung Rasa
             "UNANSWERED_AFTER_SECONDS": "1",
             "UNANSWERED_CHECK_SECONDS": "1",

@@ -122,3 +122,32 @@ def test_a_crisis_with_rasa_hung_gets_the_critical_fallback_quickly(settings, hu
         assert durations[0] < timeout + 1.0, durations
         assert max(durations[1:]) < 0.5, durations
         assert client.app.state.rasa.breaker.state == "open"
+
+
+def test_a_crisis_does_not_wait_the_ordinary_timeout_for_a_hung_rasa(settings, hung_rasa):
+    """With the ordinary timeout long (30 s), a message the lexicon calls critical and the
+    greeting wait only the quick timeout (1 s): both are answered long before 30 s."""
+    hung = settings.model_copy(
+        update={
+            "rasa_url": hung_rasa,
+            "rasa_timeout_seconds": 30.0,
+            "rasa_quick_timeout_seconds": 1.0,
+            "rasa_breaker_failures": 10,
+        }
+    )
+    with TestClient(create_app(hung)) as client:
+        critical_lines = client.app.state.texts["critical_without_bot"]
+        started = time.monotonic()
+        conversation_id, headers, greeting = start(client)
+        turn = client.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            json={"text": CRISIS},
+            headers=headers,
+        ).json()
+        waited = time.monotonic() - started
+    assert greeting["messages"], "the service's own greeting"
+    assert [m["text"] for m in turn["messages"]] == list(critical_lines)
+    assert turn["status"] == "queued" and turn["queue"]["position"] == 1
+    # Not a timing figure (those are in docs/reliability.md): either path took the quick
+    # timeout, or the ordinary one (30 s each).
+    assert waited < 15, "the greeting or the crisis waited the ordinary timeout"

@@ -32,9 +32,11 @@ class FakeRasa(RasaClient):
         self.answer = answer or []
         self.error = error
         self.calls: list[str] = []
+        self.quick: list[bool] = []
 
-    def send(self, conversation_id: str, text: str) -> list[BotLine]:
+    def send(self, conversation_id: str, text: str, quick: bool = False) -> list[BotLine]:
         self.calls.append(text)
+        self.quick.append(quick)
         if self.error is not None:
             raise self.error
         return list(self.answer)
@@ -77,7 +79,7 @@ def test_crisis_is_stored_raised_and_queued_before_rasa_is_asked(client, session
     seen_by_rasa: list[tuple[str, str, str]] = []
 
     class Observing(FakeRasa):
-        def send(self, conversation_id, text):
+        def send(self, conversation_id, text, quick=False):
             # What another process sees while Rasa is being asked.
             found, messages = fresh(client, conversation_id)
             seen_by_rasa.append((found.status, found.risk, messages[-1].text))

@@ -97,7 +97,8 @@ def start_conversation(
     session.commit()
     lines: Sequence[str | BotLine]
     try:
-        lines = rasa.send(conversation.id, GREETING_TRIGGER)
+        # The service has its own greeting: a slow Rasa does not keep the young person waiting.
+        lines = rasa.send(conversation.id, GREETING_TRIGGER, quick=True)
     except RasaUnavailable:
         lines = []
     if not lines:
