@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     retention_interval_minutes: float = Field(default=60, gt=0)
     # Pushes new expected waits when a shift opens or closes; tests drive the jobs themselves.
     shift_watch_seconds: float = Field(default=30, gt=0)
+    # Nobody is left hanging (handoff_service/stale_claims.py): a claimed conversation whose
+    # young person waits for an answer while the counsellor shows no sign of being there for
+    # STALE_CLAIM_MINUTES goes back to the queue at its old place. The counsellor is warned
+    # STALE_CLAIM_WARNING_MINUTES before; the job runs every STALE_CHECK_SECONDS.
+    stale_claim_minutes: float = Field(default=10, gt=0)
+    stale_claim_warning_minutes: float = Field(default=2, ge=0)
+    stale_check_seconds: float = Field(default=30, gt=0)
     background_jobs: bool = True
 
     @model_validator(mode="after")

@@ -60,6 +60,10 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The holding counsellor's last sign of being there that leaves no other trace: the page's
+    # keep-alive ("Jeg er her stadig"). Replies, claims and opening the conversation are read
+    # from the messages and the audit trail (handoff_service/stale_claims.py).
+    counsellor_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     messages: Mapped[list[Message]] = relationship(

@@ -107,3 +107,36 @@ def publish_queue_changed(
                 {"at": now.isoformat()},
             )
     broker.publish(DASHBOARD, "queue", dashboard_event(reason, conversation, context.waiting_count))
+
+
+def publish_stale_warning(
+    broker: EventBroker,
+    conversation_id: str,
+    counsellor_id: int,
+    *,
+    release_at: datetime,
+    seconds_left: int,
+) -> None:
+    """The counsellor holding a conversation whose young person waits has shown no sign of
+    being there for a while: on the dashboard feed, addressed to them (ids only, never text)."""
+    broker.publish(
+        DASHBOARD,
+        "stale_warning",
+        {
+            "conversation_id": conversation_id,
+            "counsellor_id": counsellor_id,
+            "release_at": release_at.isoformat(),
+            "seconds_left": seconds_left,
+        },
+    )
+
+
+def publish_counsellor_left(broker: EventBroker, conversation_id: str, notice: str) -> None:
+    """A stale claim went back to the queue: the young person's page (and the counsellor's, if
+    still open) says so. `notice` is the service's own Danish line, the same as the bot line;
+    nothing about the counsellor goes to the young person."""
+    broker.publish(
+        conversation_channel(conversation_id),
+        "counsellor_left",
+        {"reason": "stale", "text": notice},
+    )

@@ -125,13 +125,21 @@ def claim_next(session: Session, user: User, now: datetime) -> Conversation | No
 
 
 def release(
-    session: Session, conversation: Conversation, user: User | None, action: str = "release"
+    session: Session,
+    conversation: Conversation,
+    user: User | None,
+    action: str = "release",
+    *,
+    subject_user_id: int | None = None,
 ) -> None:
-    """Back to the queue at its original place: the young person has waited already."""
+    """Back to the queue at its original place: the young person has waited already.
+
+    `user` is who released it (None: the service itself, e.g. the stale-claim job, which names
+    the counsellor whose claim lapsed as `subject_user_id`)."""
     conversation.status = ConversationStatus.QUEUED.value
     conversation.counsellor_id = None
     conversation.claimed_at = None
-    audit(session, user, conversation.id, action)
+    audit(session, user, conversation.id, action, subject_user_id=subject_user_id)
     session.flush()
 
 

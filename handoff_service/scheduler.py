@@ -1,5 +1,6 @@
-"""Background jobs inside the service: the hourly retention purge, the shift watcher and the
-recovery of turns a crash left unanswered (at start-up, then every UNANSWERED_CHECK_SECONDS).
+"""Background jobs inside the service: the hourly retention purge, the shift watcher, the
+recovery of turns a crash left unanswered (at start-up, then every UNANSWERED_CHECK_SECONDS) and
+the stale-claim check (every STALE_CHECK_SECONDS, handoff_service/stale_claims.py).
 
 All run in a worker thread (they use the synchronous session) from asyncio tasks started and
 cancelled by the app's lifespan.
@@ -21,6 +22,7 @@ from handoff_service.events import EventBroker
 from handoff_service.notify import publish_queue_changed
 from handoff_service.queue import current_shift_status
 from handoff_service.retention import purge_expired
+from handoff_service.stale_claims import StaleClaims
 from handoff_service.young_turn import answer_unanswered
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ def start_background_jobs(app: FastAPI) -> list[asyncio.Task]:
     settings: Settings = app.state.settings
     factory = app.state.session_factory
     watcher = ShiftWatcher()
+    stale = StaleClaims()
 
     def purge() -> None:
         with factory() as session:
@@ -71,11 +74,16 @@ def start_background_jobs(app: FastAPI) -> list[asyncio.Task]:
         with factory() as session:
             answer_unanswered(session, settings, app.state.broker, app.state.texts)
 
+    def release_stale() -> None:
+        with factory() as session:
+            stale.check(session, settings, app.state.broker, app.state.texts, utcnow())
+
     return [
         # First: the young people a crash of the previous process left without an answer.
         asyncio.create_task(_every(settings.unanswered_check_seconds, recover, "recovery")),
         asyncio.create_task(_every(settings.retention_interval_minutes * 60, purge, "retention")),
         asyncio.create_task(_every(settings.shift_watch_seconds, watch_shifts, "shift watcher")),
+        asyncio.create_task(_every(settings.stale_check_seconds, release_stale, "stale claims")),
     ]
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from handoff_service import conversations as ops
 from handoff_service import queue as queue_ops
-from handoff_service import views
+from handoff_service import stale_claims, views
 from handoff_service.api.deps import (
     BrokerDep,
     CounsellorConversationDep,
@@ -33,6 +33,7 @@ from handoff_service.schemas import (
     QueueItemOut,
     ReplyIn,
 )
+from handoff_service.stale_claims import MyConversationOut
 from handoff_service.streams import event_stream, reserve_stream, staff_owner
 
 router = APIRouter(prefix="/api/v1", tags=["counsellor"])
@@ -202,3 +203,26 @@ def mark_anonymity_broken(
         audit(session, user, conversation.id, "anonymity_broken")
         session.commit()
     return views.counsellor_view(conversation, texts, guidance)
+
+
+# -- nobody is left hanging (handoff_service/stale_claims.py) --------------------------------
+
+
+@router.get("/counsellor/mine", response_model=list[MyConversationOut])
+def my_conversations(
+    session: SessionDep, user: CounsellorDep, texts: TextsDep
+) -> list[MyConversationOut]:
+    """The caller's "Mine samtaler": their active conversations and the answers they left for later
+    that the young person has not come back to. Never message text."""
+    return stale_claims.my_conversations(session, user, texts)
+
+
+@router.post(
+    "/counsellor/conversations/{conversation_id}/keepalive",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+def keep_alive(conversation: OwnedConversationDep, session: SessionDep) -> Response:
+    """The page's "Jeg er her stadig": the holding counsellor is there, the claim not stale."""
+    stale_claims.keep_alive(session, conversation, utcnow())
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -462,6 +462,13 @@ function follow() {
       else if (name === "counsellor_joined") {
         addSystemLine("En rådgiver har taget din samtale");
         setStatus("active", null);
+      } else if (name === "counsellor_left") {
+        // The counsellor stopped answering and the conversation is back in the queue at its old
+        // place: the bot line says so in the transcript, the notice says it where it is seen.
+        showCounsellorTyping(false);
+        ui.notice.replaceChildren(el("p", { text: data.text }));
+        if (state.status === "active") setStatus("queued", null);
+        sync().catch(() => {});
       } else if (name === "typing" && data.sender === "counsellor" && state.status === "active") {
         showCounsellorTyping(true);
       } else if (name === "token_replaced") {

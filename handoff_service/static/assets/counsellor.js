@@ -7,6 +7,10 @@ const OPEN_KEY = "counsellor.open"; // the conversation this tab is handling, to
 const APP_TITLE = "Rådgiverpanel";
 const TYPING_EVERY_MS = 3000; // at most one "is writing" signal per 3 s, never any text
 const TYPING_SHOWN_MS = 6000;
+// "Jeg er her stadig": while this tab is visible and holds the open conversation, the service
+// is told once a minute (and with typing, at most every 30 s), so the claim is not stale.
+const KEEPALIVE_EVERY_MS = 60000;
+const KEEPALIVE_WITH_TYPING_MS = 30000;
 const SENDER_NAMES = { young: "Ung", bot: "Chatbot", counsellor: "Rådgiver" };
 const RISK_WORDS = { normal: "Almindelig", high: "Høj", critical: "Kritisk" };
 const REASON_WORDS = {
@@ -38,7 +42,9 @@ const ui = Object.fromEntries(
     "conv-given", "transcript", "transcript-region", "conv-connection", "reply-form", "reply-text", "reply-error",
     "send-reply", "leave-later", "young-typing", "release", "outcome", "close", "anonymity-state", "anonymity",
     "anonymity-confirm", "anonymity-yes", "anonymity-no", "action-error", "duty", "duty-title",
-    "duty-summary", "duty-steps", "duty-sources",
+    "duty-summary", "duty-steps", "duty-sources", "stale-warning", "stale-warning-text", "still-here",
+    "stale-open", "mine-count", "mine-error", "mine-empty", "mine", "claim-confirm", "claim-confirm-text",
+    "claim-anyway", "claim-cancel",
   ].map((id) => [id.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), $(id)]),
 );
 
@@ -56,6 +62,10 @@ const state = {
   changes: 0, // this tab's own changes to the open conversation: a re-read older than one is stale
   typingSentAt: 0,
   typingTimer: null,
+  mine: [], // "Mine samtaler": this counsellor's open conversations and answers left for later
+  mineRefresh: null,
+  keepAliveSentAt: 0,
+  staleWarning: null, // the conversation id the service warned about
 };
 
 // -- session ---------------------------------------------------------------------------------
@@ -109,7 +119,7 @@ async function enterDashboard() {
   ui.loginNote.textContent = "";
   ui.sessionTools.hidden = false;
   ui.dashboard.hidden = false;
-  await refreshQueue();
+  await Promise.all([refreshQueue(), refreshMine()]);
   followQueue();
   const open = sessionStorage.getItem(OPEN_KEY);
   if (open && (!state.conversation || state.conversation.id !== open)) await openConversation(open);
@@ -246,25 +256,49 @@ function followQueue() {
     onOpen() {
       ui.queueConnection.textContent = "";
       scheduleQueueRefresh();
+      scheduleMineRefresh();
     },
     onDrop() {
       ui.queueConnection.textContent = "Forbindelsen til køen er afbrudt. Prøver igen …";
     },
     onAuthFailed: sessionExpired,
-    onEvent(name) {
-      if (name === "queue") scheduleQueueRefresh();
+    onEvent(name, data) {
+      if (name === "queue") {
+        scheduleQueueRefresh();
+        scheduleMineRefresh();
+        if (data && data.reason === "stale") announceStale(data);
+      } else if (name === "stale_warning" && state.me && data.counsellor_id === state.me.id) {
+        showStaleWarning(data);
+      }
     },
   });
 }
 
 // Waiting minutes grow even when nothing happens.
 setInterval(() => {
-  if (state.token && !ui.dashboard.hidden) refreshQueue();
+  if (state.token && !ui.dashboard.hidden) {
+    refreshQueue();
+    refreshMine();
+  }
 }, 60000);
 
-async function claimNext() {
+// The counsellor's own conversations whose young person waits for an answer.
+function waitingMine() {
+  return state.mine.filter((item) => item.status === "active" && item.young_waiting);
+}
+
+async function claimNext({ confirmed = false } = {}) {
   ui.claimError.textContent = "";
   ui.alert.hidden = true;
+  ui.claimConfirm.hidden = true;
+  if (!confirmed) {
+    await refreshMine();
+    const waiting = waitingMine();
+    if (waiting.length) {
+      askBeforeClaiming(waiting);
+      return;
+    }
+  }
   ui.claim.disabled = true;
   try {
     const view = await authed(`${API}/queue/claim`, { method: "POST" });
@@ -279,8 +313,140 @@ async function claimNext() {
   } finally {
     ui.claim.disabled = state.queue.length === 0;
     scheduleQueueRefresh();
+    scheduleMineRefresh();
   }
 }
+
+// "Tag næste" with a young person waiting for this counsellor: ask first (inline, no confirm()).
+function askBeforeClaiming(waiting) {
+  const open = state.conversation;
+  const openWaits = open && waiting.some((item) => item.id === open.id);
+  ui.claimConfirmText.textContent = openWaits
+    ? "Den unge i din åbne samtale venter på dit svar. Vil du tage en ny samtale alligevel? Den åbne bliver liggende under „Mine samtaler“."
+    : waiting.length === 1
+      ? "En ung venter på dit svar under „Mine samtaler“. Vil du tage en ny samtale alligevel?"
+      : `${waiting.length} unge venter på dit svar under „Mine samtaler“. Vil du tage en ny samtale alligevel?`;
+  ui.claimCancel.textContent = openWaits ? "Bliv i samtalen" : "Fortryd";
+  ui.claimConfirm.hidden = false;
+  ui.claimAnyway.focus();
+}
+
+// -- Mine samtaler -----------------------------------------------------------------------------
+
+function mineStateWords(item) {
+  if (item.status === "closed") return "Svar efterladt til senere";
+  if (item.young_waiting) return `Venter på dit svar siden kl. ${clockTime(item.waiting_since)}`;
+  return "Du har svaret";
+}
+
+function renderMine() {
+  const openId = state.conversation && state.conversation.id;
+  ui.mineCount.textContent = `(${state.mine.length})`;
+  ui.mineEmpty.hidden = state.mine.length > 0;
+  ui.mine.replaceChildren(
+    ...state.mine.map((item) => {
+      const button = el(
+        "button",
+        {
+          className: "mine-open",
+          attrs: { type: "button", "data-id": item.id, ...(item.id === openId ? { "aria-current": "true" } : {}) },
+        },
+        [
+          el("span", { className: "queue-line" }, [
+            riskBadge(item.risk, item.risk_label),
+            el("span", { className: "topic", text: item.topic_label }),
+            el("span", {
+              className: `mine-state${item.young_waiting ? " waits" : ""}`,
+              text: mineStateWords(item),
+            }),
+          ]),
+          el("span", { className: "queue-summary", text: item.summary }),
+        ],
+      );
+      button.addEventListener("click", () => openConversation(item.id));
+      return el("li", { className: `queue-item mine-item risk-edge-${item.risk}` }, [button]);
+    }),
+  );
+}
+
+async function refreshMine() {
+  try {
+    state.mine = await authed(`${API}/counsellor/mine`);
+    ui.mineError.textContent = "";
+    renderMine();
+  } catch (error) {
+    if (error instanceof ApiError && error.status !== 401) ui.mineError.textContent = error.message;
+  }
+}
+
+function scheduleMineRefresh() {
+  clearTimeout(state.mineRefresh);
+  state.mineRefresh = setTimeout(refreshMine, 200);
+}
+
+// -- stale claims: the warning before, the notice after -----------------------------------------
+
+function mineTopic(id) {
+  const item = state.mine.find((row) => row.id === id);
+  return item ? item.topic_label : null;
+}
+
+function showStaleWarning(data) {
+  state.staleWarning = data.conversation_id;
+  const minutes = Math.max(1, Math.round(data.seconds_left / 60));
+  const topic = mineTopic(data.conversation_id);
+  ui.staleWarningText.textContent =
+    `${topic ? `Den unge i samtalen „${topic}“` : "En ung i en af dine samtaler"} venter på dit svar. ` +
+    `Er du der ikke, går samtalen tilbage i køen om ca. ${minutes} min.`;
+  ui.staleWarning.hidden = false;
+  beep(2, 520);
+}
+
+function hideStaleWarning() {
+  state.staleWarning = null;
+  ui.staleWarning.hidden = true;
+}
+
+async function stillHere() {
+  const id = state.staleWarning;
+  hideStaleWarning();
+  if (!id) return;
+  try {
+    await authed(`${API}/counsellor/conversations/${encodeURIComponent(id)}/keepalive`, { method: "POST" });
+  } catch (error) {
+    if (error instanceof ApiError && error.status !== 401) ui.claimError.textContent = error.message;
+  }
+  scheduleMineRefresh();
+}
+
+function announceStale(data) {
+  const wasMine = state.staleWarning === data.conversation_id || state.mine.some((item) => item.id === data.conversation_id);
+  if (state.staleWarning === data.conversation_id) hideStaleWarning();
+  ui.alert.hidden = false;
+  ui.alert.className = `new-alert stale risk-${data.critical ? "critical" : data.risk === "high" ? "high" : "normal"}`;
+  ui.alert.textContent = wasMine
+    ? "Din samtale er sat tilbage i køen på sin gamle plads, fordi den unge ventede uden svar."
+    : "En samtale er sat tilbage i køen på sin gamle plads, fordi den unge ventede uden svar. Tag den, hvis du kan.";
+  if (data.critical) beep(3, 880);
+  else beep(1, 660);
+}
+
+// "Jeg er her stadig", sent by the page while the counsellor has the conversation open and the
+// tab is visible; `every: 0` sends at once (the tab just became visible).
+function keepAlive({ every = KEEPALIVE_EVERY_MS } = {}) {
+  const view = state.conversation;
+  if (document.hidden || !state.token || !view || view.status !== "active") return;
+  if (!state.me || view.counsellor_id !== state.me.id) return;
+  if (Date.now() - state.keepAliveSentAt < every) return;
+  state.keepAliveSentAt = Date.now();
+  callApi(`${API}/counsellor/conversations/${encodeURIComponent(view.id)}/keepalive`, {
+    method: "POST",
+    token: state.token,
+  }).catch(() => {});
+  if (state.staleWarning === view.id) hideStaleWarning();
+}
+
+setInterval(() => keepAlive(), 15000);
 
 // -- conversation ----------------------------------------------------------------------------
 
@@ -328,6 +494,7 @@ function showConversation(view) {
   ui.convGiven.replaceChildren(...given.map((id) => el("li", {}, [el("code", { text: id })])));
   view.messages.forEach(addMessage);
   renderStatus();
+  renderMine();
 }
 
 // The guidance on skærpet underretningspligt, when the service sends it with the conversation.
@@ -412,6 +579,14 @@ function followConversation(id) {
         if (!state.conversation || state.conversation.id !== id) return;
         if (name === "message") addMessage(data);
         else if (name === "typing" && data.sender === "young") showYoungTyping(true);
+        else if (name === "counsellor_left") {
+          // A stale claim went back to the queue (handoff_service/stale_claims.py).
+          state.conversation.status = "queued";
+          sessionStorage.removeItem(OPEN_KEY);
+          renderStatus();
+          ui.convState.textContent = "Samtalen er sat tilbage i køen på sin gamle plads, fordi den unge ventede uden svar.";
+          scheduleMineRefresh();
+        }
         else if (name === "status") {
           state.conversation.status = data.status;
           state.conversation.risk = data.risk;
@@ -441,6 +616,7 @@ function signalTyping() {
   if (!ui.replyText.value.trim() || Date.now() - state.typingSentAt < TYPING_EVERY_MS) return;
   state.typingSentAt = Date.now();
   callApi(`${API}/conversations/${encodeURIComponent(view.id)}/typing`, { method: "POST", token: state.token }).catch(() => {});
+  keepAlive({ every: KEEPALIVE_WITH_TYPING_MS });
 }
 
 async function conversationAction(path, body, { closes = false } = {}) {
@@ -450,6 +626,7 @@ async function conversationAction(path, body, { closes = false } = {}) {
   try {
     const result = await authed(`${API}/conversations/${encodeURIComponent(view.id)}/${path}`, { method: "POST", body });
     if (result && result.id === view.id) showConversation(result);
+    scheduleMineRefresh();
     if (closes) {
       sessionStorage.removeItem(OPEN_KEY);
       if (body && body.outcome) state.conversation.outcome = body.outcome;
@@ -482,6 +659,7 @@ async function sendReply(leaveForLater) {
     });
     addMessage(message);
     ui.replyText.value = "";
+    scheduleMineRefresh();
     if (leaveForLater) {
       state.conversation.status = "closed";
       state.conversation.outcome = "answered_letterbox";
@@ -502,7 +680,19 @@ async function sendReply(leaveForLater) {
 
 ui.loginForm.addEventListener("submit", login);
 ui.logout.addEventListener("click", logout);
-ui.claim.addEventListener("click", claimNext);
+ui.claim.addEventListener("click", () => claimNext());
+ui.claimAnyway.addEventListener("click", () => claimNext({ confirmed: true }));
+ui.claimCancel.addEventListener("click", () => {
+  ui.claimConfirm.hidden = true;
+  if (state.conversation && state.conversation.status === "active") ui.replyText.focus();
+  else ui.claim.focus();
+});
+ui.stillHere.addEventListener("click", stillHere);
+ui.staleOpen.addEventListener("click", () => {
+  const id = state.staleWarning;
+  hideStaleWarning();
+  if (id) openConversation(id);
+});
 ui.replyForm.addEventListener("submit", (event) => {
   event.preventDefault();
   sendReply(false);
@@ -539,7 +729,10 @@ window.addEventListener("online", () => {
   for (const stream of [state.queueStream, state.conversationStream]) if (stream) stream.reconnectNow();
 });
 document.addEventListener("visibilitychange", () => {
-  if (!document.hidden) ui.alert.hidden = true;
+  if (!document.hidden) {
+    ui.alert.hidden = true;
+    keepAlive({ every: 0 });
+  }
 });
 
 if (state.token) {
