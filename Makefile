@@ -55,10 +55,13 @@ lint: envs ## ruff check, ruff format --check, mypy
 	.venv-service/bin/ruff format --check handoff_service triage_core bot scripts tests bench
 	.venv-service/bin/mypy
 
-# Fault tests (tests/faults/; the ones under a minute also run in make test) and the burst
-# measurement with and without the admission gate (docs/reliability.md).
-faults: envs ## fault tests: restart with open streams, a burst with and without the gate
-	$(SERVICE_PY) -m pytest tests/faults -q
+# Fault tests (tests/faults/, on a throw-away PostgreSQL; the ones under a minute also run in
+# make test, the `slow` ones only here) and the burst measurement with and without the
+# admission gate (docs/reliability.md).
+faults: envs ## fault tests: kill -9, Rasa and PostgreSQL faults, restarts, a burst
+	@$(SERVICE_PY) scripts/stack.py train
+	@trap 'bash scripts/postgres.sh stop' EXIT; \
+	  TEST_DATABASE_URL="$$(bash scripts/postgres.sh start)" $(SERVICE_PY) -m pytest tests/faults -q
 	$(SERVICE_PY) scripts/measure_burst.py
 
 # Reply latency through the whole stack; BEFORE=<checkout> compares with an older tree.

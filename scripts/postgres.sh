@@ -4,6 +4,7 @@
 #
 #   scripts/postgres.sh start   # installs postgresql if missing, prints DATABASE_URL on stdout
 #   scripts/postgres.sh url     # prints DATABASE_URL of the running cluster
+#   scripts/postgres.sh restart [PAUSE]  # stops the cluster, waits PAUSE s, starts it again
 #   scripts/postgres.sh stop    # stops the cluster and deletes its folder
 #
 # The cluster runs with fsync off: it holds test data only and is deleted after the run.
@@ -46,6 +47,11 @@ free_port() {
   "$(python_modern)" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# The server's options, the same at every start: loopback only, the socket in the cluster's folder.
+server_options() {
+  echo "-c listen_addresses=127.0.0.1 -p $2 -k $1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+}
+
 url_from_state() {
   # shellcheck disable=SC1090
   source "$STATE_FILE"
@@ -77,7 +83,7 @@ start() {
     { cat "$dir/initdb.log" >&2; return 1; }
   rm -f "$dir/pwfile"
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "$(server_options "$dir" "$port")" \
     >/dev/null || { cat "$dir/server.log" >&2; return 1; }
   PGPASSWORD="$password" "$bin/createdb" -h 127.0.0.1 -p "$port" -U "$DB_USER" "$DB_NAME"
   mkdir -p "$(dirname "$STATE_FILE")"
@@ -98,9 +104,24 @@ stop() {
   log "PostgreSQL stopped"
 }
 
+# Stops the running cluster (fast: open connections are cut) and starts it again after PAUSE
+# seconds with the same port, options and data: tests/faults/ restarts PostgreSQL under load.
+restart() {
+  [ -f "$STATE_FILE" ] || { echo "not running" >&2; return 1; }
+  # shellcheck disable=SC1090
+  source "$STATE_FILE"
+  # Already stopped (a restart that failed half-way) is fine: it is started below.
+  as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+  sleep "${1:-0}"
+  as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
+    -o "$(server_options "$PG_DIR" "$PG_PORT")" >/dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
+  log "PostgreSQL restarted"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) restart "${2:-0}" ;;
   url) [ -f "$STATE_FILE" ] && url_from_state || { echo "not running" >&2; exit 1; } ;;
-  *) echo "usage: $0 start|url|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|url|restart [PAUSE]|stop" >&2; exit 2 ;;
 esac
