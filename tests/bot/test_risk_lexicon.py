@@ -878,3 +878,72 @@ def test_settle_reassurance_picks_the_best_normal_intent() -> None:
 def test_v7_head_banging_in_the_perfect_tense(lexicon: RiskLexicon, text: str, intent) -> None:
     match = lexicon.match(text)
     assert (match.intent if match else None) == intent, (text, match)
+
+
+# --------------------------------------------------------------------------- #
+# v8: self-injury other than cutting, suicide told as farewell or hopelessness, danger now told
+# by what is happening (issue 11, by category; own wording, not the test files')
+# --------------------------------------------------------------------------- #
+V8_CRITICAL = [
+    ("jeg klør mig selv til blods når det bliver for meget", "self_harm"),
+    ("når jeg er ked af det bider jeg mig selv i hånden", "self_harm"),
+    ("jeg har lavet ridser på mine arme med en nål", "self_harm"),
+    ("jeg straffer mig selv ved at sulte", "self_harm"),
+    ("hvordan dækker man ar på armene til sommer", "self_harm"),
+    ("jeg var stoppet med at cutte men har fået et tilbagefald", "self_harm"),
+    ("er det normalt at ville skade sig selv", "self_harm"),
+    ("jeg har skrevet et afskedsbrev", "suicidal"),
+    ("jeg har sagt farvel til alle jeg kender", "suicidal"),
+    ("snart er det ovre for mig", "suicidal"),
+    ("alt ville være nemmere for familien hvis jeg var væk", "suicidal"),
+    ("der er ikke noget at leve for mere", "suicidal"),
+    ("jeg har ikke lyst til at eksistere længere", "suicidal"),
+    ("jeg håber ikke jeg vågner op igen", "suicidal"),
+    ("hvis jeg døde ville de måske lægge mærke til mig", "suicidal"),
+    ("jeg har googlet hvor mange piller der er dødeligt", "suicidal"),
+    ("han har geværet fremme og råber", "immediate_danger"),
+    ("min stedfar står uden for mit værelse med en kniv", "immediate_danger"),
+    ("jeg er lige blevet slået og han er her stadig", "immediate_danger"),
+    ("han har fat i min mors hals", "immediate_danger"),
+    ("jeg kan høre min mor skrige inde i køkkenet", "immediate_danger"),
+    ("jeg sidder inde i klædeskabet fordi de slås", "immediate_danger"),
+    ("han er på vej op og han er rasende, hvad gør jeg", "immediate_danger"),
+    ("drak en halv flaske og så tog jeg nogle af mine sovepiller", "immediate_danger"),
+    ("jeg ka ik vække far og der ligger en tom pillebøtte", "immediate_danger"),
+    ("min mor har kastet op i søvne", "immediate_danger"),
+    ("de har smidt os ud og vi står i nattøj og det fryser", "immediate_danger"),
+    ("der er en mand der har fulgt efter mig fra stationen", "immediate_danger"),
+    ("han har drukket og siger at vi skal sætte os ind i bilen", "immediate_danger"),
+]
+V8_NOT_CRITICAL = [
+    "mine myggestik klør så jeg kradser til blods",
+    "jeg kniber mig selv i armen for at se om jeg drømmer",
+    "jeg har et ar på maven efter en operation",
+    "jeg spiser ikke morgenmad, jeg er ikke sulten",
+    "jeg sagde farvel til alle på lejren i dag",
+    "skolen er snart slut for mig, jeg skal på efterskole",
+    "jeg gider ikke være her mere til festen, den er kedelig",
+    "mit hjerte banker helt vildt når jeg tænker på prøven",
+    "min far tog jagtgeværet med på jagt i weekenden",
+    "jeg kan høre min søster skrige af grin over en video",
+    "min bror har lige slået mig i fifa",
+    "mor er i gang med at lave mad i køkkenet",
+    "jeg kastede op i bussen på vej hjem",
+    "jeg blev smidt ud af timen i dag",
+    "min far drak tre øl og tog en panodil",
+    "far kører tit bil når han har drukket, det gør mig bange",
+    "kms det her lektiestof",
+]
+
+
+@pytest.mark.parametrize("text,intent", V8_CRITICAL)
+def test_v8_concepts_are_critical(lexicon: RiskLexicon, text: str, intent: str) -> None:
+    match = lexicon.match(text)
+    assert match is not None and match.risk == "critical", (text, match)
+    assert match.intent == intent, (text, match)
+
+
+@pytest.mark.parametrize("text", V8_NOT_CRITICAL)
+def test_v8_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is None or match.risk != "critical", (text, match)
