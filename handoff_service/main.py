@@ -6,15 +6,21 @@ import asyncio
 import logging
 import time
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handoff_service.admission import AdmissionGate, check_capacity
 from handoff_service.api.routes import (
@@ -113,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     _install_error_handlers(app)
     _install_middleware(app, settings)
+    _install_head(app)
     _install_pages(app)
     return app
 
@@ -150,6 +157,64 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     )
 
 
+class HeadLikeGet:
+    """HEAD wherever GET is (RFC 9110 §9.3.2): the GET's status and headers, never a body.
+
+    FastAPI's routes answer only the methods they name, so without this a HEAD of a page or of
+    /healthz is a 405. The request goes on as a GET; its body is dropped. An event stream ends
+    right after its headers: the route is told the client has gone, so it frees its place.
+    Outermost of ours, so the GET passes the same limits and gets the same headers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        answered = anyio.Event()
+
+        async def receive_until_answered() -> Message:
+            if answered.is_set():
+                return {"type": "http.disconnect"}
+            message: Message = {"type": "http.disconnect"}
+            async with anyio.create_task_group() as group:
+
+                async def from_client() -> None:
+                    nonlocal message
+                    message = await receive()
+                    group.cancel_scope.cancel()
+
+                async def until_answered() -> None:
+                    await answered.wait()
+                    group.cancel_scope.cancel()
+
+                group.start_soon(from_client)
+                group.start_soon(until_answered)
+            return message
+
+        async def headers_only(message: Message) -> None:
+            if answered.is_set():
+                return
+            if message["type"] == "http.response.start":
+                await send(message)
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                if not content_type.startswith(b"text/event-stream"):
+                    return
+            elif message["type"] != "http.response.body":
+                await send(message)
+                return
+            answered.set()
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self.app(dict(scope, method="GET"), receive_until_answered, headers_only)
+
+
+def _install_head(app: FastAPI) -> None:
+    app.add_middleware(HeadLikeGet)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def domain_error(request: Request, error: ServiceError) -> JSONResponse:
@@ -169,16 +234,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        detail = error.detail
-        if error.status_code == 404 and detail == "Not Found":
-            detail = "Siden findes ikke."
-        elif error.status_code == 405:
-            detail = "Metoden er ikke tilladt her."
-        elif error.status_code == 400 and detail == "There was an error parsing the body":
-            # FastAPI's words for a body json cannot read at all (invalid UTF-8, nested too deep).
-            detail = "Ugyldig JSON i forespørgslen."
+        headers = dict(error.headers or {})
+        if error.status_code == 405 and (allowed := _allowed_methods(request)):
+            headers["Allow"] = ", ".join(allowed)
         return JSONResponse(
-            {"detail": detail}, status_code=error.status_code, headers=error.headers
+            {"detail": _danish_detail(error.status_code, error.detail)},
+            status_code=error.status_code,
+            headers=headers or None,
         )
 
     @app.exception_handler(Exception)
@@ -196,6 +258,65 @@ def _install_error_handlers(app: FastAPI) -> None:
             headers={name.decode(): value.decode() for name, value in security_headers(hsts=hsts)},
         )
 
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path (Starlette names only the first route's, so
+    GET /api/v1/users would hide POST), with HEAD wherever GET is (HeadLikeGet)."""
+    matching = [
+        route
+        for route in iter_route_contexts(request.app.routes)
+        if route.methods and route.matches(request.scope)[0] != Match.NONE
+    ]
+    # A literal path is its own resource: /api/v1/conversations/pickup is not a conversation id.
+    literal = [route for route in matching if route.path == request.url.path]
+    methods: set[str] = set()
+    for route in literal or matching:
+        methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")
+    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+    return sorted(
+        methods, key=lambda method: (order.index(method) if method in order else 9, method)
+    )
+
+
+# Starlette's and FastAPI's own English words (the status phrase when a route gave none), and
+# the internal API's, in Danish; every other detail is already a Danish sentence.
+_DANISH_DETAILS = {
+    "There was an error parsing the body": "Ugyldig JSON i forespørgslen.",
+    "internal API: wrong or missing token": "Intern API: forkert eller manglende nøgle.",
+    "unknown conversation": "Samtalen findes ikke.",
+    "Not authenticated": "Du er ikke logget ind, eller dit login er udløbet.",
+}
+_DANISH_STATUS = {
+    400: "Ugyldig forespørgsel.",
+    401: "Du er ikke logget ind, eller dit login er udløbet.",
+    403: "Du har ikke adgang til dette.",
+    404: "Siden findes ikke.",
+    405: "Metoden er ikke tilladt her.",
+    406: "Svaret findes ikke i det format, der bedes om.",
+    409: "Ændringen strider mod data, der lige er gemt. Hent siden igen.",
+    413: "Forespørgslen er for stor.",
+    415: "Den type indhold tager tjenesten ikke imod.",
+    416: "Den del af filen findes ikke.",
+    422: "Ugyldig forespørgsel.",
+    429: "For mange forespørgsler lige nu. Vent lidt, og prøv igen.",
+}
+
+
+def _danish_detail(status_code: int, detail: Any) -> str:
+    """The `detail` of an HTTP error, always one Danish string."""
+    if status_code == 405:
+        return _DANISH_STATUS[405]
+    if isinstance(detail, str) and detail in _DANISH_DETAILS:
+        return _DANISH_DETAILS[detail]
+    english = HTTPStatus(status_code).phrase if status_code in _HTTP_STATUSES else None
+    if not isinstance(detail, str) or not detail or detail == english:
+        return _DANISH_STATUS.get(status_code, "Forespørgslen kunne ikke gennemføres.")
+    return detail
+
+
+_HTTP_STATUSES = {status.value for status in HTTPStatus}
 
 _TYPE_REASONS = {
     "int_parsing": "skal være et heltal",

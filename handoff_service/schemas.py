@@ -30,6 +30,58 @@ def clean_line(value: str) -> str:
     return _CONTROL_ALL.sub("", unicodedata.normalize("NFC", value)).strip()
 
 
+class ErrorOut(BaseModel):
+    """Every refusal the service sends, whatever its status: one short Danish sentence.
+
+    Also the 422 of a request that fails validation (main.py turns pydantic's list of problems
+    into one sentence naming the field), so the schema never promises a list.
+    """
+
+    detail: str = Field(examples=["Samtalen findes ikke, eller koden til den passer ikke."])
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Sekunder, før det giver mening at prøve igen (når tjenesten ved det).",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Forespørgslen kan ikke læses (fx ugyldig JSON eller en forkert Content-Length).",
+    401: "Mangler login eller koden til samtalen, eller den er udløbet eller forkert.",
+    403: "Rollen (eller den interne nøgle) giver ikke adgang til dette.",
+    404: "Findes ikke, eller koden passer ikke (de to ser ens ud).",
+    409: "Strider mod samtalens eller dataenes tilstand lige nu.",
+    413: "Forespørgslen er for stor.",
+    422: "Ugyldige data; `detail` siger hvilket felt og hvorfor.",
+    429: "For mange forespørgsler lige nu; vent og prøv igen.",
+    503: "Tjenesten er midlertidigt optaget eller har et problem; prøv igen om lidt.",
+}
+#: What a request with a body can be refused with before its route runs (main.py, edge.py).
+BODY_ERRORS = (400, 413, 422)
+
+
+#: The 200 of a live feed (Server-Sent Events: `event:` and `data:` lines, `data` is JSON).
+EVENT_STREAM: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-Sent Events: først et øjebliksbillede, så én hændelse pr. ændring.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the refusals a route really sends, all as :class:`ErrorOut`."""
+    return {
+        code: {
+            "model": ErrorOut,
+            "description": ERROR_DESCRIPTIONS[code],
+            **({"headers": _RETRY_AFTER} if code in (429, 503) else {}),
+        }
+        for code in sorted(set(codes))
+    }
+
+
 class TextIn(BaseModel):
     """A message from the young person or a counsellor's reply."""
 
@@ -303,10 +355,26 @@ def wall_clock(value: time | None) -> time | None:
     return value.replace(second=0, microsecond=0)
 
 
+_WALL_CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$"
+
+
+def _wall_clock_schema(schema: dict[str, Any]) -> None:
+    """In the OpenAPI schema a shift time is a Danish wall-clock time ("17:00:00"), not an RFC
+    3339 `time` (which has a UTC offset the service refuses). Schema only; parsing is unchanged."""
+    for item in [schema, *schema.get("anyOf", [])]:
+        if item.get("format") == "time":
+            del item["format"]
+            item["pattern"] = _WALL_CLOCK_PATTERN
+            item["description"] = "Dansk tid uden tidszone, fx 17:00"
+
+
+WallClock = Field(json_schema_extra=_wall_clock_schema)
+
+
 class WeeklyShiftIn(BaseModel):
     weekday: int = Field(ge=0, le=6, description="0 = mandag … 6 = søndag")
-    starts_at: time
-    ends_at: time
+    starts_at: time = WallClock
+    ends_at: time = WallClock
     counsellors: int = Field(default=1, ge=1, le=50)
 
     _wall_clock = field_validator("starts_at", "ends_at")(wall_clock)
@@ -320,8 +388,8 @@ class WeeklyShiftOut(WeeklyShiftIn):
 class ShiftExceptionIn(BaseModel):
     on_date: date
     kind: Literal["closed", "extra"]
-    starts_at: time | None = None
-    ends_at: time | None = None
+    starts_at: time | None = Field(default=None, json_schema_extra=_wall_clock_schema)
+    ends_at: time | None = Field(default=None, json_schema_extra=_wall_clock_schema)
     counsellors: int = Field(default=1, ge=1, le=50)
     note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS)
 

@@ -7,12 +7,12 @@ from sqlalchemy import select
 
 from handoff_service.api.deps import AdminDep, SessionDep, is_conversation_id
 from handoff_service.models import AuditEvent, User
-from handoff_service.schemas import AuditEventOut
+from handoff_service.schemas import AuditEventOut, error_responses
 
-router = APIRouter(prefix="/api/v1/audit", tags=["admin"])
+router = APIRouter(prefix="/api/v1/audit", tags=["admin"], responses=error_responses(503))
 
 
-@router.get("", response_model=list[AuditEventOut])
+@router.get("", response_model=list[AuditEventOut], responses=error_responses(401, 403, 422))
 def audit_trail(
     session: SessionDep,
     admin: AdminDep,

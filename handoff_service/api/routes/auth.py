@@ -16,10 +16,16 @@ from handoff_service.api.deps import CurrentUserDep, RateLimitsDep, SessionDep, 
 from handoff_service.db import utcnow
 from handoff_service.models import User
 from handoff_service.ratelimit import LoginRefusal, client_key, retry_after_header
-from handoff_service.schemas import LoginIn, TokenOut, UserOut
+from handoff_service.schemas import (
+    BODY_ERRORS,
+    LoginIn,
+    TokenOut,
+    UserOut,
+    error_responses,
+)
 from handoff_service.security import create_access_token, verify_password
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=error_responses(503))
 
 WRONG_LOGIN = "Forkert brugernavn eller adgangskode."
 TOO_MANY_LOGINS = "For mange loginforsøg på tjenesten lige nu. Vent et minut, og prøv igen."
@@ -31,7 +37,7 @@ WAIT_AFTER_WRONG_LOGINS = (
 _LOCKED_MARGIN = timedelta(seconds=2)
 
 
-@router.post("/login", response_model=TokenOut)
+@router.post("/login", response_model=TokenOut, responses=error_responses(*BODY_ERRORS, 401, 429))
 def login(
     body: LoginIn,
     request: Request,
@@ -81,12 +87,12 @@ def login(
     )
 
 
-@router.get("/me", response_model=UserOut)
+@router.get("/me", response_model=UserOut, responses=error_responses(401))
 def me(user: CurrentUserDep) -> UserOut:
     return UserOut(id=user.id, username=user.username, role=user.role)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401))
 def logout(user: CurrentUserDep, session: SessionDep) -> None:
     # Every token issued before this moment stops working.
     user.token_version += 1

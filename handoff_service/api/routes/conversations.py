@@ -38,6 +38,8 @@ from handoff_service.pickup import hash_pickup_code, new_pickup_code, normalise_
 from handoff_service.rasa_client import BotLine, RasaUnavailable
 from handoff_service.ratelimit import client_key, retry_after_header
 from handoff_service.schemas import (
+    BODY_ERRORS,
+    EVENT_STREAM,
     ConversationCreated,
     ConversationOut,
     MessageIn,
@@ -47,6 +49,7 @@ from handoff_service.schemas import (
     ServiceStatus,
     Triage,
     TurnOut,
+    error_responses,
 )
 from handoff_service.security import (
     hash_conversation_token,
@@ -56,7 +59,7 @@ from handoff_service.streams import conversation_owner, event_stream, reserve_st
 from handoff_service.texts import emergency_numbers
 from handoff_service.young_turn import store_bot_lines, young_turn
 
-router = APIRouter(prefix="/api/v1", tags=["young person"])
+router = APIRouter(prefix="/api/v1", tags=["young person"], responses=error_responses(503))
 logger = logging.getLogger(__name__)
 
 GREETING_TRIGGER = "/greet"
@@ -74,7 +77,10 @@ TOO_MANY_TYPING = "Vent et øjeblik."
 
 
 @router.post(
-    "/conversations", status_code=status.HTTP_201_CREATED, response_model=ConversationCreated
+    "/conversations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConversationCreated,
+    responses=error_responses(429),
 )
 def start_conversation(
     session: SessionDep,
@@ -116,7 +122,11 @@ def start_conversation(
     )
 
 
-@router.post("/conversations/pickup", response_model=PickedUp)
+@router.post(
+    "/conversations/pickup",
+    response_model=PickedUp,
+    responses=error_responses(*BODY_ERRORS, 404, 429),
+)
 def pick_up_conversation(
     body: PickupIn,
     request: Request,
@@ -154,7 +164,11 @@ def pick_up_conversation(
     return PickedUp(id=conversation.id, token=token, status=conversation.status)
 
 
-@router.post("/conversations/{conversation_id}/messages", response_model=TurnOut)
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=TurnOut,
+    responses=error_responses(*BODY_ERRORS, 401, 404, 409, 429),
+)
 def write_message(
     body: MessageIn,
     conversation: WritingConversationDep,
@@ -183,7 +197,11 @@ def write_message(
     )
 
 
-@router.post("/conversations/{conversation_id}/handoff", response_model=TurnOut)
+@router.post(
+    "/conversations/{conversation_id}/handoff",
+    response_model=TurnOut,
+    responses=error_responses(401, 404, 422, 429),
+)
 def ask_for_counsellor(
     conversation: WritingConversationDep,
     session: SessionDep,
@@ -211,7 +229,11 @@ def ask_for_counsellor(
     )
 
 
-@router.get("/conversations/{conversation_id}", response_model=ConversationOut)
+@router.get(
+    "/conversations/{conversation_id}",
+    response_model=ConversationOut,
+    responses=error_responses(401, 404, 422),
+)
 def read_conversation(
     conversation: YoungConversationDep, session: SessionDep, settings: SettingsDep
 ) -> ConversationOut:
@@ -225,7 +247,11 @@ def read_conversation(
     )
 
 
-@router.get("/conversations/{conversation_id}/events")
+@router.get(
+    "/conversations/{conversation_id}/events",
+    response_class=StreamingResponse,
+    responses={**EVENT_STREAM, **error_responses(401, 404, 422, 429)},
+)
 async def follow_conversation(
     request: Request,
     conversation: YoungConversationDep,
@@ -251,7 +277,11 @@ async def follow_conversation(
     )
 
 
-@router.post("/conversations/{conversation_id}/typing", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/conversations/{conversation_id}/typing",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 409, 422, 429),
+)
 def typing(
     party: TypingPartyDep,
     broker: BrokerDep,

@@ -16,10 +16,21 @@ from handoff_service.db import utcnow
 from handoff_service.domain.status import ConversationStatus
 from handoff_service.models import Conversation
 from handoff_service.notify import publish_queue_changed, publish_status
-from handoff_service.schemas import ServiceStatus, Triage, TurnOut
+from handoff_service.schemas import (
+    BODY_ERRORS,
+    ServiceStatus,
+    Triage,
+    TurnOut,
+    error_responses,
+)
 from handoff_service.triage import merge_triage
 
-router = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
+router = APIRouter(
+    prefix="/internal/v1",
+    tags=["internal"],
+    include_in_schema=False,
+    responses=error_responses(403, 503),
+)
 
 
 def _conversation(session, conversation_id: str) -> Conversation:
@@ -36,7 +47,11 @@ def internal_service_status(
     return queue_ops.service_status(session, settings)
 
 
-@router.post("/conversations/{conversation_id}/handoff", response_model=TurnOut)
+@router.post(
+    "/conversations/{conversation_id}/handoff",
+    response_model=TurnOut,
+    responses=error_responses(*BODY_ERRORS, 404),
+)
 def handoff(
     conversation_id: str,
     triage: Triage,
@@ -61,7 +76,11 @@ def handoff(
     )
 
 
-@router.post("/conversations/{conversation_id}/triage", response_model=TurnOut)
+@router.post(
+    "/conversations/{conversation_id}/triage",
+    response_model=TurnOut,
+    responses=error_responses(*BODY_ERRORS, 404),
+)
 def update_triage(
     conversation_id: str,
     triage: Triage,
@@ -88,7 +107,11 @@ def update_triage(
     )
 
 
-@router.get("/conversations/{conversation_id}/queue", response_model=TurnOut)
+@router.get(
+    "/conversations/{conversation_id}/queue",
+    response_model=TurnOut,
+    responses=error_responses(404, 422),
+)
 def queue_state(
     conversation_id: str, _: InternalDep, session: SessionDep, settings: SettingsDep
 ) -> TurnOut:

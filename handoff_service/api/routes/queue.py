@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from handoff_service import conversations as ops
 from handoff_service import queue as queue_ops
@@ -27,19 +28,22 @@ from handoff_service.notify import (
     publish_queue_changed,
 )
 from handoff_service.schemas import (
+    BODY_ERRORS,
+    EVENT_STREAM,
     CloseIn,
     CounsellorConversationOut,
     MessageOut,
     QueueItemOut,
     ReplyIn,
+    error_responses,
 )
 from handoff_service.stale_claims import MyConversationOut
 from handoff_service.streams import event_stream, reserve_stream, staff_owner
 
-router = APIRouter(prefix="/api/v1", tags=["counsellor"])
+router = APIRouter(prefix="/api/v1", tags=["counsellor"], responses=error_responses(503))
 
 
-@router.get("/queue", response_model=list[QueueItemOut])
+@router.get("/queue", response_model=list[QueueItemOut], responses=error_responses(401, 403))
 def waiting_queue(session: SessionDep, user: CounsellorDep, texts: TextsDep) -> list[QueueItemOut]:
     now = utcnow()
     return [
@@ -51,7 +55,7 @@ def waiting_queue(session: SessionDep, user: CounsellorDep, texts: TextsDep) -> 
 @router.post(
     "/queue/claim",
     response_model=CounsellorConversationOut,
-    responses={204: {"description": "Køen er tom."}},
+    responses={204: {"description": "Køen er tom."}, **error_responses(401, 403)},
 )
 def claim_next(
     session: SessionDep,
@@ -71,7 +75,11 @@ def claim_next(
     return views.counsellor_view(conversation, texts, guidance)
 
 
-@router.get("/queue/events")
+@router.get(
+    "/queue/events",
+    response_class=StreamingResponse,
+    responses={**EVENT_STREAM, **error_responses(401, 403, 429)},
+)
 async def follow_queue(
     request: Request,
     user: CounsellorDep,
@@ -89,7 +97,11 @@ async def follow_queue(
     return event_stream(request, broker, DASHBOARD, snapshot, snapshot_event="queue", owner=owner)
 
 
-@router.get("/counsellor/conversations/{conversation_id}", response_model=CounsellorConversationOut)
+@router.get(
+    "/counsellor/conversations/{conversation_id}",
+    response_model=CounsellorConversationOut,
+    responses=error_responses(401, 403, 404, 422),
+)
 def open_conversation(
     conversation: CounsellorConversationDep,
     session: SessionDep,
@@ -102,7 +114,11 @@ def open_conversation(
     return views.counsellor_view(conversation, texts, guidance)
 
 
-@router.get("/counsellor/conversations/{conversation_id}/events")
+@router.get(
+    "/counsellor/conversations/{conversation_id}/events",
+    response_class=StreamingResponse,
+    responses={**EVENT_STREAM, **error_responses(401, 403, 404, 422, 429)},
+)
 async def follow_conversation_as_counsellor(
     request: Request,
     conversation: CounsellorConversationDep,
@@ -126,7 +142,11 @@ async def follow_conversation_as_counsellor(
     )
 
 
-@router.post("/conversations/{conversation_id}/reply", response_model=MessageOut)
+@router.post(
+    "/conversations/{conversation_id}/reply",
+    response_model=MessageOut,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404, 409),
+)
 def reply(
     body: ReplyIn,
     conversation: OwnedConversationDep,
@@ -150,7 +170,11 @@ def reply(
     return message
 
 
-@router.post("/conversations/{conversation_id}/release", response_model=CounsellorConversationOut)
+@router.post(
+    "/conversations/{conversation_id}/release",
+    response_model=CounsellorConversationOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
 def release(
     conversation: OwnedConversationDep,
     session: SessionDep,
@@ -168,7 +192,11 @@ def release(
     return views.counsellor_view(conversation, texts, guidance)
 
 
-@router.post("/conversations/{conversation_id}/close", response_model=CounsellorConversationOut)
+@router.post(
+    "/conversations/{conversation_id}/close",
+    response_model=CounsellorConversationOut,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404, 409),
+)
 def close(
     body: CloseIn,
     conversation: OwnedConversationDep,
@@ -188,7 +216,9 @@ def close(
 
 
 @router.post(
-    "/conversations/{conversation_id}/anonymity-broken", response_model=CounsellorConversationOut
+    "/conversations/{conversation_id}/anonymity-broken",
+    response_model=CounsellorConversationOut,
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 def mark_anonymity_broken(
     conversation: OwnedConversationDep,
@@ -208,7 +238,11 @@ def mark_anonymity_broken(
 # -- nobody is left hanging (handoff_service/stale_claims.py) --------------------------------
 
 
-@router.get("/counsellor/mine", response_model=list[MyConversationOut])
+@router.get(
+    "/counsellor/mine",
+    response_model=list[MyConversationOut],
+    responses=error_responses(401, 403),
+)
 def my_conversations(
     session: SessionDep, user: CounsellorDep, texts: TextsDep
 ) -> list[MyConversationOut]:
@@ -220,6 +254,7 @@ def my_conversations(
 @router.post(
     "/counsellor/conversations/{conversation_id}/keepalive",
     status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 def keep_alive(conversation: OwnedConversationDep, session: SessionDep) -> Response:
     """The page's "Jeg er her stadig": the holding counsellor is there, the claim not stale."""

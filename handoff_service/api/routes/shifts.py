@@ -26,15 +26,17 @@ from handoff_service.models import User
 from handoff_service.notify import publish_queue_changed
 from handoff_service.queue import service_status
 from handoff_service.schemas import (
+    BODY_ERRORS,
     ShiftCalendarOut,
     ShiftExceptionIn,
     ShiftExceptionOut,
     ShiftWindowOut,
     WeeklyShiftIn,
     WeeklyShiftOut,
+    error_responses,
 )
 
-router = APIRouter(prefix="/api/v1/shifts", tags=["shifts"])
+router = APIRouter(prefix="/api/v1/shifts", tags=["shifts"], responses=error_responses(503))
 
 
 def _today(settings: Settings) -> date:
@@ -50,7 +52,7 @@ def _calendar_changed(
     publish_queue_changed(broker, session, settings, utcnow(), reason="shifts")
 
 
-@router.get("", response_model=ShiftCalendarOut)
+@router.get("", response_model=ShiftCalendarOut, responses=error_responses(401, 422))
 def read_calendar(
     session: SessionDep,
     settings: SettingsDep,
@@ -78,7 +80,12 @@ def read_calendar(
     )
 
 
-@router.post("/weekly", response_model=WeeklyShiftOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/weekly",
+    response_model=WeeklyShiftOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 409),
+)
 def add_weekly_shift(
     body: WeeklyShiftIn,
     session: SessionDep,
@@ -91,7 +98,11 @@ def add_weekly_shift(
     return calendar.weekly_out(shift)
 
 
-@router.put("/weekly/{shift_id}", response_model=WeeklyShiftOut)
+@router.put(
+    "/weekly/{shift_id}",
+    response_model=WeeklyShiftOut,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404, 409),
+)
 def change_weekly_shift(
     shift_id: RowId,
     body: WeeklyShiftIn,
@@ -105,7 +116,11 @@ def change_weekly_shift(
     return calendar.weekly_out(shift)
 
 
-@router.delete("/weekly/{shift_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/weekly/{shift_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 422),
+)
 def remove_weekly_shift(
     shift_id: RowId, session: SessionDep, settings: SettingsDep, broker: BrokerDep, admin: AdminDep
 ) -> None:
@@ -113,7 +128,12 @@ def remove_weekly_shift(
     _calendar_changed(session, settings, broker, admin)
 
 
-@router.post("/exceptions", response_model=ShiftExceptionOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/exceptions",
+    response_model=ShiftExceptionOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 409),
+)
 def add_exception(
     body: ShiftExceptionIn,
     session: SessionDep,
@@ -127,7 +147,11 @@ def add_exception(
     return calendar.exception_out(exception)
 
 
-@router.put("/exceptions/{exception_id}", response_model=ShiftExceptionOut)
+@router.put(
+    "/exceptions/{exception_id}",
+    response_model=ShiftExceptionOut,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404, 409),
+)
 def change_exception(
     exception_id: RowId,
     body: ShiftExceptionIn,
@@ -141,7 +165,11 @@ def change_exception(
     return calendar.exception_out(exception)
 
 
-@router.delete("/exceptions/{exception_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/exceptions/{exception_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 422),
+)
 def remove_exception(
     exception_id: RowId,
     session: SessionDep,

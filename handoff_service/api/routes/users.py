@@ -8,25 +8,40 @@ from handoff_service import users as staff
 from handoff_service.api.deps import AdminDep, BrokerDep, RowId, SessionDep, SettingsDep
 from handoff_service.db import utcnow
 from handoff_service.notify import publish_queue_changed
-from handoff_service.schemas import StaffUserOut, UserChangeIn, UserIn
+from handoff_service.schemas import (
+    BODY_ERRORS,
+    StaffUserOut,
+    UserChangeIn,
+    UserIn,
+    error_responses,
+)
 
-router = APIRouter(prefix="/api/v1/users", tags=["admin"])
+router = APIRouter(prefix="/api/v1/users", tags=["admin"], responses=error_responses(503))
 
 
-@router.get("", response_model=list[StaffUserOut])
+@router.get("", response_model=list[StaffUserOut], responses=error_responses(401, 403))
 def list_staff(session: SessionDep, admin: AdminDep) -> list[StaffUserOut]:
     now = utcnow()
     return [staff.staff_out(user, now) for user in staff.list_users(session)]
 
 
-@router.post("", response_model=StaffUserOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=StaffUserOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 409),
+)
 def create_staff(body: UserIn, session: SessionDep, admin: AdminDep) -> StaffUserOut:
     user = staff.create_user(session, body, admin)
     session.commit()
     return staff.staff_out(user, utcnow())
 
 
-@router.patch("/{user_id}", response_model=StaffUserOut)
+@router.patch(
+    "/{user_id}",
+    response_model=StaffUserOut,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404, 409),
+)
 def change_staff(
     user_id: RowId,
     body: UserChangeIn,
@@ -46,7 +61,11 @@ def change_staff(
     return staff.staff_out(user, now)
 
 
-@router.post("/{user_id}/disable", response_model=StaffUserOut)
+@router.post(
+    "/{user_id}/disable",
+    response_model=StaffUserOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
 def disable_staff(
     user_id: RowId,
     session: SessionDep,
@@ -58,7 +77,11 @@ def disable_staff(
     return change_staff(user_id, UserChangeIn(is_active=False), session, settings, broker, admin)
 
 
-@router.post("/{user_id}/enable", response_model=StaffUserOut)
+@router.post(
+    "/{user_id}/enable",
+    response_model=StaffUserOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
 def enable_staff(
     user_id: RowId,
     session: SessionDep,
