@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -226,6 +226,23 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": "Ændringen strider mod data, der lige er gemt. Hent siden igen."},
             status_code=409,
+        )
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_unavailable(request: Request, error: SQLAlchemyError) -> JSONResponse:
+        # The database is down or its pool is exhausted: a Danish 503 the page retries (with the
+        # same Idempotency-Key, so nothing is stored twice). Handled here, not by the catch-all
+        # below, so the connection stays usable: after a re-raised error uvicorn drops it and a
+        # page's next request on a kept-alive connection got no answer at all.
+        logger.warning(
+            "database unavailable: %s on %s",
+            type(error).__name__,
+            getattr(request.scope.get("route"), "path", "-"),
+        )
+        return JSONResponse(
+            {"detail": "Tjenesten har et midlertidigt problem. Prøv igen om lidt."},
+            status_code=503,
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(RequestValidationError)

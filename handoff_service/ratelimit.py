@@ -66,6 +66,13 @@ class RateLimiter:
             events.append(now)
             return None
 
+    def refund(self, key: str) -> None:
+        """Give back the newest event of `key` (an attempt that stored nothing)."""
+        with self._lock:
+            events = self._events.get(key)
+            if events:
+                events.pop()
+
     def forget(self, key: str) -> None:
         with self._lock:
             self._events.pop(key, None)

@@ -103,15 +103,20 @@ def young_conversation(
 YoungConversationDep = Annotated[Conversation, Depends(young_conversation)]
 
 
-def writing_young_conversation(
-    conversation: YoungConversationDep, limits: RateLimitsDep
-) -> Conversation:
-    """The young person's conversation, if they have not written too fast (per conversation)."""
+def check_message_rate(limits: RateLimits, conversation: Conversation) -> None:
+    """429 in Danish when the young person has written too fast (per conversation)."""
     wait = limits.messages.hit(conversation.id)
     if wait is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_MESSAGES, headers=retry_after_header(wait)
         )
+
+
+def writing_young_conversation(
+    conversation: YoungConversationDep, limits: RateLimitsDep
+) -> Conversation:
+    """The young person's conversation, if they have not written too fast (per conversation)."""
+    check_message_rate(limits, conversation)
     return conversation
 
 

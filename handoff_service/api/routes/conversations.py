@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from handoff_service import conversations as ops
 from handoff_service import queue as queue_ops
@@ -23,6 +24,7 @@ from handoff_service.api.deps import (
     TypingPartyDep,
     WritingConversationDep,
     YoungConversationDep,
+    check_message_rate,
 )
 from handoff_service.db import utcnow
 from handoff_service.domain.status import ConversationStatus
@@ -57,7 +59,7 @@ from handoff_service.security import (
 )
 from handoff_service.streams import conversation_owner, event_stream, reserve_stream
 from handoff_service.texts import emergency_numbers
-from handoff_service.young_turn import store_bot_lines, young_turn
+from handoff_service.young_turn import earlier_turn, store_bot_lines, young_turn
 
 router = APIRouter(prefix="/api/v1", tags=["young person"], responses=error_responses(503))
 logger = logging.getLogger(__name__)
@@ -171,30 +173,38 @@ def pick_up_conversation(
 )
 def write_message(
     body: MessageIn,
-    conversation: WritingConversationDep,
+    conversation: YoungConversationDep,
     session: SessionDep,
     settings: SettingsDep,
     broker: BrokerDep,
     texts: TextsDep,
     rasa: RasaDep,
+    limits: RateLimitsDep,
     idempotency_key: Annotated[
         str | None,
         Header(alias="Idempotency-Key", min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$"),
     ] = None,
 ) -> TurnOut:
     """The page's client message id comes in the body or as the `Idempotency-Key` header (the
-    chat page sends the header); a retry with the same id returns the first turn."""
-    # Stored with the lexicon's verdict before Rasa is asked (handoff_service/young_turn.py).
-    return young_turn(
-        session,
-        settings,
-        broker,
-        texts,
-        conversation,
-        body.text,
-        body.client_message_id or idempotency_key,
-        rasa=rasa,
-    )
+    chat page sends the header); a retry with the same id returns the first turn.
+
+    The per-conversation rate limit counts messages, not attempts: a retry of a message already
+    stored is answered without counting, and an attempt the database refused is given back.
+    """
+    client_message_id = body.client_message_id or idempotency_key
+    if client_message_id is not None and (
+        first := earlier_turn(session, settings, conversation, client_message_id)
+    ):
+        return first
+    check_message_rate(limits, conversation)
+    try:
+        # Stored with the lexicon's verdict before Rasa is asked (handoff_service/young_turn.py).
+        return young_turn(
+            session, settings, broker, texts, conversation, body.text, client_message_id, rasa=rasa
+        )
+    except SQLAlchemyError:
+        limits.messages.refund(conversation.id)
+        raise
 
 
 @router.post(

@@ -36,6 +36,29 @@ def test_thirty_messages_a_minute_then_a_danish_429(client: TestClient):
     )
 
 
+def test_a_retry_of_a_stored_message_is_answered_even_at_the_limit(client: TestClient):
+    """The limit counts messages, not attempts: the page's retry after a lost answer gets the
+    first turn back, also when the young person has just written their 30th message."""
+    conversation_id, headers, _ = start(client)
+    url = f"/api/v1/conversations/{conversation_id}/messages"
+    for number in range(30):
+        retry = {**headers, "Idempotency-Key": f"besked-{number}"}
+        assert client.post(url, json={"text": f"besked {number}"}, headers=retry).status_code == 200
+    again = client.post(
+        url, json={"text": "besked 29"}, headers={**headers, "Idempotency-Key": "besked-29"}
+    )
+    assert again.status_code == 200
+    assert client.post(url, json={"text": "ny besked"}, headers=headers).status_code == 429
+    young = [
+        m["text"]
+        for m in client.get(f"/api/v1/conversations/{conversation_id}", headers=headers).json()[
+            "messages"
+        ]
+        if m["sender"] == "young"
+    ]
+    assert young.count("besked 29") == 1 and "ny besked" not in young
+
+
 def test_service_wide_login_ceiling(settings):
     app = create_app(settings.model_copy(update={"login_attempts_per_minute": 3}))
     with TestClient(app) as client:
