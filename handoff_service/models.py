@@ -105,6 +105,26 @@ class Message(Base):
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
+class ConversationNote(Base):
+    """A counsellor's internal note on a conversation (handoff_service/shift_tools.py).
+
+    Staff only: never in the young person's view or stream, never logged, never in the audit trail
+    (which records only "note_added"). Deleted with the conversation (ON DELETE CASCADE, and
+    explicitly by the retention job)."""
+
+    __tablename__ = "conversation_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # One message per client message id in a conversation (NULLs, every other message, never clash).
 Index(
     "ix_messages_client_message_id",
@@ -128,6 +148,8 @@ class AuditEvent(Base):
     # The user an admin created, changed or disabled; no foreign key for the same reason.
     subject_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     action: Mapped[str] = mapped_column(String(32))
+    # Why, as one of a fixed set of codes (e.g. a release's "needs_specialist"), never free text.
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 

@@ -131,6 +131,7 @@ def release(
     action: str = "release",
     *,
     subject_user_id: int | None = None,
+    reason: str | None = None,
 ) -> None:
     """Back to the queue at its original place: the young person has waited already.
 
@@ -139,7 +140,7 @@ def release(
     conversation.status = ConversationStatus.QUEUED.value
     conversation.counsellor_id = None
     conversation.claimed_at = None
-    audit(session, user, conversation.id, action, subject_user_id=subject_user_id)
+    audit(session, user, conversation.id, action, subject_user_id=subject_user_id, reason=reason)
     session.flush()
 
 

@@ -25,7 +25,7 @@ from handoff_service.db import make_engine, make_session_factory, utcnow
 from handoff_service.domain.status import ConversationStatus
 from handoff_service.logging_privacy import configure_logging
 from handoff_service.migrations import upgrade_database
-from handoff_service.models import AuditEvent, Conversation, Message
+from handoff_service.models import AuditEvent, Conversation, ConversationNote, Message
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -68,6 +68,8 @@ def purge_expired(
         messages += _rowcount(
             session.execute(delete(Message).where(Message.conversation_id.in_(ids)))
         )
+        # The counsellors' internal notes go with the conversation, the same way.
+        session.execute(delete(ConversationNote).where(ConversationNote.conversation_id.in_(ids)))
         conversations += _rowcount(
             session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
         )

@@ -297,6 +297,13 @@ class Triage(BaseModel):
         return cleaned
 
 
+class ContentLabelOut(BaseModel):
+    """A content item the bot gave, by id and its Danish title (handoff_service/shift_tools.py)."""
+
+    id: str
+    title: str
+
+
 class QueueItemOut(BaseModel):
     id: str
     position: int
@@ -307,6 +314,9 @@ class QueueItemOut(BaseModel):
     waiting_minutes: int
     queued_at: datetime
     summary: str
+    # Staff only: the young person's first message, cut to about 120 characters.
+    first_message: str | None = None
+    content_given: list[ContentLabelOut] = Field(default_factory=list)
 
 
 class GuidanceSource(BaseModel):
@@ -341,6 +351,8 @@ class CounsellorConversationOut(BaseModel):
     claimed_at: datetime | None
     closed_at: datetime | None
     messages: list[MessageOut]
+    # What the bot gave, with each item's Danish title from the content library.
+    content_given: list[ContentLabelOut] = Field(default_factory=list)
 
 
 # -- shift calendar -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from handoff_service import shift_tools
 from handoff_service.models import Conversation, Message
 from handoff_service.schemas import (
     CounsellorConversationOut,
@@ -52,9 +53,9 @@ def triage_summary(conversation: Conversation, texts: dict[str, Any]) -> str:
     ]
     if other_topics:
         parts.append("også: " + ", ".join(dict.fromkeys(other_topics)))
-    given = len(triage.get("content_given", []))
-    if given:
-        parts.append(f"botten har givet {given} tekst{'er' if given > 1 else ''}")
+    if given := triage.get("content_given", []):
+        # The themes of what the bot gave, in Danish (the items' titles are in `content_given`).
+        parts.append("botten har givet: " + ", ".join(shift_tools.theme_titles(given)))
     return " · ".join(parts)
 
 
@@ -79,13 +80,15 @@ def counsellor_view(
         claimed_at=conversation.claimed_at,
         closed_at=conversation.closed_at,
         messages=[message_out(m) for m in conversation.messages],
+        content_given=shift_tools.content_labels(_given(conversation)),
     )
 
 
 def queue_item(
     conversation: Conversation, position: int, texts: dict[str, Any], now: datetime
 ) -> QueueItemOut:
-    """One line of the counsellor's queue: never message text."""
+    """One line of the counsellor's queue: no message text but the first young message, cut
+    short (staff only; the counsellor reads it anyway on claiming)."""
     return QueueItemOut(
         id=conversation.id,
         position=position,
@@ -96,4 +99,11 @@ def queue_item(
         waiting_minutes=int((now - (conversation.queued_at or now)).total_seconds() // 60),
         queued_at=conversation.queued_at,
         summary=triage_summary(conversation, texts),
+        first_message=shift_tools.first_message(conversation),
+        content_given=shift_tools.content_labels(_given(conversation)),
     )
+
+
+def _given(conversation: Conversation) -> list[str]:
+    """The ids of the content items the bot gave (the triage's `content_given`)."""
+    return list((conversation.triage or {}).get("content_given", []))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from handoff_service import conversations as ops
 from handoff_service import queue as queue_ops
-from handoff_service import stale_claims, views
+from handoff_service import shift_tools, stale_claims, views
 from handoff_service.api.deps import (
     BrokerDep,
     CounsellorConversationDep,
@@ -36,6 +36,16 @@ from handoff_service.schemas import (
     QueueItemOut,
     ReplyIn,
     error_responses,
+)
+from handoff_service.shift_tools import (
+    CannedReplyOut,
+    ColleagueOut,
+    NoteIn,
+    NoteOut,
+    ReleaseIn,
+    ReleaseReasonOut,
+    TransferError,
+    TransferIn,
 )
 from handoff_service.stale_claims import MyConversationOut
 from handoff_service.streams import event_stream, reserve_stream, staff_owner
@@ -173,7 +183,7 @@ def reply(
 @router.post(
     "/conversations/{conversation_id}/release",
     response_model=CounsellorConversationOut,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404, 409),
 )
 def release(
     conversation: OwnedConversationDep,
@@ -183,8 +193,11 @@ def release(
     user: CounsellorDep,
     texts: TextsDep,
     guidance: DutyToReportDep,
+    body: ReleaseIn | None = None,
 ) -> CounsellorConversationOut:
-    queue_ops.release(session, conversation, user)
+    """Back to the queue at the old place; the body is optional: `{reason}` is one of the fixed
+    codes of GET /api/v1/counsellor/release-reasons, kept in the audit row."""
+    queue_ops.release(session, conversation, user, reason=body.reason if body else None)
     session.commit()
     publish_queue_changed(
         broker, session, settings, utcnow(), reason="release", conversation=conversation
@@ -261,3 +274,103 @@ def keep_alive(conversation: OwnedConversationDep, session: SessionDep) -> Respo
     stale_claims.keep_alive(session, conversation, utcnow())
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# -- the shift's tools (handoff_service/shift_tools.py) --------------------------------------
+
+
+@router.get(
+    "/counsellor/canned-replies",
+    response_model=list[CannedReplyOut],
+    responses=error_responses(401, 403),
+)
+def canned_replies(user: CounsellorDep) -> list[CannedReplyOut]:
+    """Approved content only, rendered with the real numbers; the page fills the reply box with
+    one, and nothing is sent until the counsellor presses send."""
+    return shift_tools.canned_replies()
+
+
+@router.get(
+    "/counsellor/release-reasons",
+    response_model=list[ReleaseReasonOut],
+    responses=error_responses(401, 403),
+)
+def release_reasons(user: CounsellorDep) -> list[ReleaseReasonOut]:
+    """The fixed reasons for putting a conversation back in the queue (code, Danish label)."""
+    return [
+        ReleaseReasonOut(code=code, label=label)
+        for code, label in shift_tools.RELEASE_REASONS.items()
+    ]
+
+
+@router.get(
+    "/counsellor/colleagues",
+    response_model=list[ColleagueOut],
+    responses=error_responses(401, 403),
+)
+def colleagues(session: SessionDep, user: CounsellorDep) -> list[ColleagueOut]:
+    """Who a conversation can be handed to: the other active counsellors and admins."""
+    return shift_tools.colleagues(session, user)
+
+
+@router.get(
+    "/counsellor/conversations/{conversation_id}/notes",
+    response_model=list[NoteOut],
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def list_notes(conversation: OwnedConversationDep, session: SessionDep) -> list[NoteOut]:
+    """The internal notes of the caller's conversation: staff only, never the young person's."""
+    return shift_tools.list_notes(session, conversation)
+
+
+@router.post(
+    "/counsellor/conversations/{conversation_id}/notes",
+    response_model=NoteOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404, 409),
+)
+def add_note(
+    body: NoteIn, conversation: OwnedConversationDep, session: SessionDep, user: CounsellorDep
+) -> NoteOut:
+    """An internal note: audited "note_added", never the text; nothing goes to any stream."""
+    note = shift_tools.add_note(session, conversation, user, body.text)
+    session.commit()
+    return note
+
+
+@router.post(
+    "/counsellor/conversations/{conversation_id}/transfer",
+    response_model=CounsellorConversationOut,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404, 409),
+)
+def transfer(
+    body: TransferIn,
+    conversation: OwnedConversationDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    user: CounsellorDep,
+    texts: TextsDep,
+    guidance: DutyToReportDep,
+) -> CounsellorConversationOut:
+    """Hands the caller's active conversation to a named colleague (it stays active)."""
+    try:
+        colleague, notice = shift_tools.transfer(session, conversation, user, body.to_user_id)
+    except TransferError as refused:
+        session.rollback()
+        raise HTTPException(refused.status, refused.detail) from None
+    session.commit()
+    publish_messages(broker, conversation.id, [views.message_out(notice)])
+    waiting = queue_ops.queue_context(session, settings, utcnow()).waiting_count
+    # Every dashboard re-reads its queue and "Mine samtaler"; the colleague's also says why.
+    broker.publish(DASHBOARD, "queue", dashboard_event("transfer", conversation, waiting))
+    broker.publish(
+        DASHBOARD,
+        "transfer",
+        {
+            "conversation_id": conversation.id,
+            "counsellor_id": colleague.id,
+            "from_counsellor_id": user.id,
+        },
+    )
+    return views.counsellor_view(conversation, texts, guidance)

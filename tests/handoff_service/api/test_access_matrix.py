@@ -47,6 +47,13 @@ ACCESS_RULES: tuple[tuple[str, str, frozenset[str]], ...] = (
     (r"/api/v1/users(/.*)?", "*", frozenset({"admin"})),
     (r"/api/v1/audit", "*", frozenset({"admin"})),
     (r"/api/v1/queue(/.*)?", "*", frozenset({"counsellor", "admin"})),
+    # The shift's tools (handoff_service/shift_tools.py): canned replies, notes, transfer.
+    (
+        r"/api/v1/counsellor/(canned-replies|release-reasons|colleagues"
+        r"|conversations/\{conversation_id\}/(notes|transfer))",
+        "*",
+        frozenset({"counsellor", "admin"}),
+    ),
     (r"/api/v1/counsellor/.*", "*", frozenset({"counsellor", "admin"})),
     (
         r"/api/v1/conversations/\{conversation_id\}/(reply|release|close|anonymity-broken)",

@@ -144,6 +144,7 @@ def test_audit_trail_names_who_opened_what_and_never_holds_text(
         "conversation_id",
         "subject_user_id",
         "action",
+        "reason",  # a fixed code (handoff_service/shift_tools.py RELEASE_REASONS), never text
         "created_at",
     }
     assert client.get("/api/v1/audit", headers=counsellor_headers).status_code == 403
@@ -162,7 +163,9 @@ def test_message_text_lives_only_in_the_messages_table(session):
         for column in table.columns
         if column.type.python_type is str and (getattr(column.type, "length", None) or 10_000) > 200
     }
-    assert text_columns == {"messages.text", "users.password_hash"}
+    # The counsellors' internal notes are the one other text: staff only and deleted with the
+    # conversation (tests/handoff_service/api/test_shift_tools.py).
+    assert text_columns == {"messages.text", "conversation_notes.text", "users.password_hash"}
 
 
 def test_a_counsellors_reply_is_measured_after_nfc_like_the_young_persons(
