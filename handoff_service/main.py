@@ -404,6 +404,14 @@ def _install_pages(app: FastAPI) -> None:
     def counsellor_page() -> FileResponse:
         return FileResponse(STATIC_DIR / "counsellor.html", headers={"Cache-Control": "no-store"})
 
+    @app.get("/traener", include_in_schema=False)
+    def trainer_page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "traener.html", headers={"Cache-Control": "no-store"})
+
+    @app.get("/admin", include_in_schema=False)
+    def admin_page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "admin.html", headers={"Cache-Control": "no-store"})
+
 
 def app_factory() -> FastAPI:
     """Entry point for uvicorn --factory."""

@@ -1,5 +1,6 @@
 // The counsellor dashboard: login, the live queue, claiming and the conversation view.
 import { ApiError, callApi, clockTime, el, followEvents } from "/assets/common.js";
+import { noAccessText, START_PAGE_NAMES, startPage } from "/assets/staff.js";
 
 const API = "/api/v1";
 const TOKEN_KEY = "counsellor.token";
@@ -44,7 +45,7 @@ const ui = Object.fromEntries(
     "anonymity-confirm", "anonymity-yes", "anonymity-no", "action-error", "duty", "duty-title",
     "duty-summary", "duty-steps", "duty-sources", "stale-warning", "stale-warning-text", "still-here",
     "stale-open", "mine-count", "mine-error", "mine-empty", "mine", "claim-confirm", "claim-confirm-text",
-    "claim-anyway", "claim-cancel",
+    "claim-anyway", "claim-cancel", "no-access", "no-access-text", "no-access-link",
   ].map((id) => [id.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), $(id)]),
 );
 
@@ -73,8 +74,30 @@ const state = {
 function authed(path, options = {}) {
   return callApi(path, { ...options, token: state.token }).catch((error) => {
     if (error instanceof ApiError && error.status === 401) sessionExpired();
+    else if (error instanceof ApiError && error.status === 403) noAccess();
     throw error;
   });
+}
+
+// 401: the login is missing, expired or wrong (log in again). 403: logged in, but the role has
+// no access to the dashboard (a trainer): say so and point to the role's own page, never loop.
+function authFailed(status) {
+  if (status === 403) noAccess();
+  else sessionExpired();
+}
+
+function noAccess() {
+  stopStreams();
+  const role = state.me && state.me.role;
+  ui.dashboard.hidden = true;
+  ui.login.hidden = true;
+  ui.noAccess.hidden = false;
+  ui.sessionTools.hidden = false;
+  ui.noAccessText.textContent = `${noAccessText(role, "rådgiverpanelet")} Spørg en admin, hvis du skal have en anden rolle.`;
+  ui.noAccessLink.textContent = `Gå til ${START_PAGE_NAMES[role] || "din startside"}`;
+  ui.noAccessLink.href = startPage(role);
+  ui.sound.closest("label").hidden = true; // nothing to hear here
+  ui.noAccessLink.focus();
 }
 
 function sessionExpired() {
@@ -83,6 +106,7 @@ function sessionExpired() {
   state.token = null;
   sessionStorage.removeItem(TOKEN_KEY);
   ui.dashboard.hidden = true;
+  ui.noAccess.hidden = true;
   ui.sessionTools.hidden = true;
   ui.login.hidden = false;
   ui.loginNote.textContent = "Dit login er udløbet. Log ind igen for at fortsætte.";
@@ -105,6 +129,12 @@ async function login(event) {
     state.token = result.access_token;
     sessionStorage.setItem(TOKEN_KEY, state.token);
     ui.password.value = "";
+    // Each role starts on its own page: trainers on theirs, admins on the admin pages (which
+    // link back here: admins may counsel too).
+    if (result.role !== "counsellor") {
+      location.replace(startPage(result.role));
+      return;
+    }
     await enterDashboard();
   } catch (error) {
     ui.loginError.textContent = error instanceof ApiError ? error.message : "Login mislykkedes. Prøv igen.";
@@ -115,6 +145,11 @@ async function enterDashboard() {
   const me = await authed(`${API}/auth/me`);
   state.me = me;
   ui.who.textContent = `Logget ind som ${me.username}`;
+  if (me.role !== "counsellor" && me.role !== "admin") {
+    noAccess();
+    return;
+  }
+  ui.sound.closest("label").hidden = false;
   ui.login.hidden = true;
   ui.loginNote.textContent = "";
   ui.sessionTools.hidden = false;
@@ -261,7 +296,7 @@ function followQueue() {
     onDrop() {
       ui.queueConnection.textContent = "Forbindelsen til køen er afbrudt. Prøver igen …";
     },
-    onAuthFailed: sessionExpired,
+    onAuthFailed: authFailed,
     onEvent(name, data) {
       if (name === "queue") {
         scheduleQueueRefresh();
@@ -574,7 +609,7 @@ function followConversation(id) {
       onDrop() {
         ui.convConnection.textContent = "Forbindelsen til samtalen er afbrudt. Prøver igen …";
       },
-      onAuthFailed: sessionExpired,
+      onAuthFailed: authFailed,
       onEvent(name, data) {
         if (!state.conversation || state.conversation.id !== id) return;
         if (name === "message") addMessage(data);
