@@ -1,6 +1,7 @@
 // The counsellor dashboard: login, the live queue, claiming and the conversation view.
 import { ApiError, callApi, clockTime, el, followEvents } from "/assets/common.js";
 import { noAccessText, START_PAGE_NAMES, startPage } from "/assets/staff.js";
+import { initShiftTools } from "/assets/shift_tools.js";
 
 const API = "/api/v1";
 const TOKEN_KEY = "counsellor.token";
@@ -259,6 +260,7 @@ function renderQueue() {
           el("span", { className: "waiting", text: waitingWords(item.waiting_minutes) }),
         ]),
         el("p", { className: "queue-summary", text: item.summary }),
+        item.first_message ? el("p", { className: "queue-first", text: `Første besked: „${item.first_message}“` }) : null,
       ]),
     ),
   );
@@ -302,6 +304,8 @@ function followQueue() {
         scheduleQueueRefresh();
         scheduleMineRefresh();
         if (data && data.reason === "stale") announceStale(data);
+      } else if (name === "transfer") {
+        shiftTools.transferred(data);
       } else if (name === "stale_warning" && state.me && data.counsellor_id === state.me.id) {
         showStaleWarning(data);
       }
@@ -524,12 +528,14 @@ function showConversation(view) {
   ui.convSubstance.textContent = textList(entities.substance);
   ui.convReasons.textContent = textList((triage.reasons || []).map((reason) => REASON_WORDS[reason] || reason));
   ui.convQueued.textContent = view.queued_at ? clockTime(view.queued_at) : "–";
-  const given = triage.content_given || [];
+  // What the bot gave, by each item's Danish title from the content library.
+  const given = view.content_given || (triage.content_given || []).map((id) => ({ id, title: id }));
   ui.givenCount.textContent = String(given.length);
-  ui.convGiven.replaceChildren(...given.map((id) => el("li", {}, [el("code", { text: id })])));
+  ui.convGiven.replaceChildren(...given.map((item) => el("li", { text: item.title, attrs: { "data-id": item.id } })));
   view.messages.forEach(addMessage);
   renderStatus();
   renderMine();
+  shiftTools.conversationShown(view, switching);
 }
 
 // The guidance on skærpet underretningspligt, when the service sends it with the conversation.
@@ -550,8 +556,10 @@ function renderDutyToReport(view) {
 
 function renderStatus() {
   const view = state.conversation;
-  const open = view.status === "active";
-  ui.convState.textContent = {
+  // Only the holder writes; a colleague's conversation is read only (handed over, or opened).
+  const held = view.status === "active" && state.me && view.counsellor_id !== state.me.id;
+  const open = view.status === "active" && !held;
+  ui.convState.textContent = held ? "En kollega har samtalen. Du kan læse med, men ikke skrive i den." : {
     active: "Du har samtalen. Den unge kan se dine svar med det samme.",
     queued: "Samtalen er sat tilbage i køen.",
     closed: `Samtalen er afsluttet${view.outcome ? ` (${OUTCOME_WORDS[view.outcome] || view.outcome})` : ""}.`,
@@ -711,6 +719,21 @@ async function sendReply(leaveForLater) {
   }
 }
 
+// -- the shift's tools: canned replies, notes, transfer (assets/shift_tools.js) --------------
+
+const shiftTools = initShiftTools({
+  authed,
+  replyText: ui.replyText,
+  me: () => state.me,
+  openConversation,
+  showConversation,
+  onMineChanged: () => scheduleMineRefresh(),
+  alert(text) {
+    ui.alert.textContent = text;
+    ui.alert.hidden = false;
+  },
+});
+
 // -- wiring ----------------------------------------------------------------------------------
 
 ui.loginForm.addEventListener("submit", login);
@@ -741,7 +764,7 @@ ui.replyText.addEventListener("keydown", (event) => {
 ui.leaveLater.addEventListener("click", () => sendReply(true));
 ui.replyText.addEventListener("input", signalTyping);
 ui.release.addEventListener("click", async () => {
-  if (await conversationAction("release")) {
+  if (await conversationAction("release", shiftTools.releaseBody())) {
     sessionStorage.removeItem(OPEN_KEY);
     scheduleQueueRefresh();
   }
