@@ -59,7 +59,12 @@ class Settings(BaseSettings):
     demo_counsellor_password: str = "demo"  # noqa: S105 - refused in production
     seed_demo_data: bool = True
 
-    access_token_minutes: int = 30
+    access_token_minutes: int = Field(default=30, ge=1)
+    # Staff sessions that last a shift (handoff_service/refresh_tokens.py): the short access
+    # token above is renewed with a refresh token (an HttpOnly cookie). No refresh for
+    # STAFF_IDLE_MINUTES ends the login; STAFF_SESSION_HOURS after the login it ends anyway.
+    staff_idle_minutes: float = Field(default=60, gt=0)
+    staff_session_hours: float = Field(default=12, gt=0)
     max_message_chars: int = 2000
     max_body_bytes: int = 64 * 1024
     # Limits at the edge (handoff_service/edge.py): how many request headers, and how long a
@@ -107,6 +112,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def refuse_defaults_outside_development(self) -> Settings:
+        if self.staff_idle_minutes <= self.access_token_minutes:
+            # The pages refresh a minute before the access token runs out; a shorter idle timeout
+            # would end every login while the page is open.
+            raise ValueError("STAFF_IDLE_MINUTES must be longer than ACCESS_TOKEN_MINUTES")
         if self.environment == "production":
             if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
                 raise ValueError(

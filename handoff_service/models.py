@@ -36,6 +36,26 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class RefreshToken(Base):
+    """One refresh token of a staff login (handoff_service/refresh_tokens.py): only its hash.
+
+    A login starts a family; every refresh revokes the token it used and adds the next one to the
+    same family. A revoked token presented again (reuse) revokes the whole family."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[str] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The idle timeout: no refresh by then and the token (so the family) is over.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The absolute lifetime of the family (a shift), copied onto every token of it.
+    family_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
 

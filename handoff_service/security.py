@@ -1,4 +1,4 @@
-"""Secrets: conversation tokens, counsellor passwords (argon2) and short-lived JWTs."""
+"""Secrets: conversation tokens, counsellor passwords (argon2), short-lived JWTs, refresh tokens."""
 
 from __future__ import annotations
 
@@ -28,6 +28,15 @@ def hash_conversation_token(token: str) -> str:
 
 def conversation_token_matches(token: str, token_hash: str) -> bool:
     return hmac.compare_digest(hash_conversation_token(token), token_hash)
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    # 256 random bits: a plain SHA-256 is enough (nothing to brute-force), and it can be looked up.
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def hash_password(password: str) -> str:

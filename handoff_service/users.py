@@ -1,6 +1,7 @@
 """Staff accounts (counsellor, trainer, admin): created and disabled by an admin, never deleted.
 
-Disabling or changing a user bumps token_version, so every token issued before stops at once.
+Disabling or changing a user bumps token_version, so every token issued before stops at once;
+disabling and a new password also revoke every refresh-token family (every login) of the user.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from handoff_service.audit import audit
 from handoff_service.errors import Conflict, NotFound
 from handoff_service.models import Conversation, User
 from handoff_service.queue import release_all_held_by
+from handoff_service.refresh_tokens import revoke_all_for_user
 from handoff_service.schemas import StaffUserOut, UserChangeIn, UserIn
 from handoff_service.security import hash_password
 
@@ -78,10 +80,12 @@ def change_user(
     if body.password is not None:
         user.password_hash = hash_password(body.password)
         user.token_version += 1
+        revoke_all_for_user(session, user.id)
         audit(session, admin, None, "user_password_set", subject_user_id=user.id)
     if body.is_active is False and user.is_active:
         user.is_active = False
         user.token_version += 1
+        revoke_all_for_user(session, user.id)
         released = release_all_held_by(session, user, admin)
         audit(session, admin, None, "user_disabled", subject_user_id=user.id)
     elif body.is_active is True and not user.is_active:

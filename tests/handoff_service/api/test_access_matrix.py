@@ -64,6 +64,9 @@ ACCESS_RULES: tuple[tuple[str, str, frozenset[str]], ...] = (
 # /api/v1 routes anyone may call (the young person's start, pickup, public status, login).
 PUBLIC = {
     ("POST", "/api/v1/auth/login"),
+    # Authenticated by the HttpOnly refresh cookie, not a bearer (the access token may be over):
+    # tests/handoff_service/api/test_refresh_tokens.py.
+    ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/conversations"),
     ("POST", "/api/v1/conversations/pickup"),
     ("GET", "/api/v1/emergency-numbers"),
