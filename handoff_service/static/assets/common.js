@@ -13,7 +13,12 @@ const NO_CONNECTION = "Der er ingen forbindelse lige nu. Tjek din internetforbin
 const SERVER_TROUBLE = "Tjenesten har et midlertidigt problem. Prøv igen om lidt.";
 
 // `idempotencyKey`: the same key on a retry makes the service return the first result.
-export async function callApi(path, { method = "GET", token = null, body = undefined, signal, idempotencyKey } = {}) {
+// `credentials`: "omit" (no cookies) except the staff login, refresh and logout, which send and
+// receive the HttpOnly refresh cookie ("same-origin"; assets/staff.js).
+export async function callApi(
+  path,
+  { method = "GET", token = null, body = undefined, signal, idempotencyKey, credentials = "omit" } = {},
+) {
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
@@ -25,7 +30,7 @@ export async function callApi(path, { method = "GET", token = null, body = undef
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
-      credentials: "omit",
+      credentials,
       signal,
     });
   } catch (error) {

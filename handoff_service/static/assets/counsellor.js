@@ -1,6 +1,15 @@
 // The counsellor dashboard: login, the live queue, claiming and the conversation view.
 import { ApiError, callApi, clockTime, el, followEvents } from "/assets/common.js";
-import { noAccessText, START_PAGE_NAMES, startPage } from "/assets/staff.js";
+import {
+  noAccessText,
+  onTokenChange,
+  refreshLogin,
+  rememberLogin,
+  scheduleRefresh,
+  sessionCall,
+  START_PAGE_NAMES,
+  startPage,
+} from "/assets/staff.js";
 import { initShiftTools } from "/assets/shift_tools.js";
 
 const API = "/api/v1";
@@ -68,12 +77,14 @@ const state = {
   mineRefresh: null,
   keepAliveSentAt: 0,
   staleWarning: null, // the conversation id the service warned about
+  streamRefreshedAt: 0, // when a stream's 401 last refreshed the login (never in a loop)
 };
 
 // -- session ---------------------------------------------------------------------------------
 
+// A 401 refreshes the login once and retries (assets/staff.js) before the page gives up.
 function authed(path, options = {}) {
-  return callApi(path, { ...options, token: state.token }).catch((error) => {
+  return sessionCall(path, options).catch((error) => {
     if (error instanceof ApiError && error.status === 401) sessionExpired();
     else if (error instanceof ApiError && error.status === 403) noAccess();
     throw error;
@@ -84,8 +95,23 @@ function authed(path, options = {}) {
 // no access to the dashboard (a trainer): say so and point to the role's own page, never loop.
 function authFailed(status) {
   if (status === 403) noAccess();
-  else sessionExpired();
+  else if (status === 401 && Date.now() - state.streamRefreshedAt > 10000) {
+    // A stream reconnected with an access token that ran out: refresh once, follow again.
+    state.streamRefreshedAt = Date.now();
+    refreshLogin().then((token) => {
+      if (!token) sessionExpired();
+      else if (!ui.dashboard.hidden) {
+        followQueue();
+        if (state.conversation) followConversation(state.conversation.id);
+      }
+    });
+  } else sessionExpired();
 }
+
+// Every login and refresh: the new access token for this page's own calls and streams.
+onTokenChange((token) => {
+  state.token = token;
+});
 
 function noAccess() {
   stopStreams();
@@ -126,9 +152,12 @@ async function login(event) {
   }
   unlockSound(); // the login click is the user gesture browsers require before playing sound
   try {
-    const result = await callApi(`${API}/auth/login`, { method: "POST", body: { username, password } });
-    state.token = result.access_token;
-    sessionStorage.setItem(TOKEN_KEY, state.token);
+    const result = await callApi(`${API}/auth/login`, {
+      method: "POST",
+      body: { username, password },
+      credentials: "same-origin", // the answer sets the HttpOnly refresh cookie
+    });
+    rememberLogin(result);
     ui.password.value = "";
     // Each role starts on its own page: trainers on theirs, admins on the admin pages (which
     // link back here: admins may counsel too).
@@ -164,7 +193,7 @@ async function enterDashboard() {
 
 async function logout() {
   try {
-    await authed(`${API}/auth/logout`, { method: "POST" });
+    await authed(`${API}/auth/logout`, { method: "POST", credentials: "same-origin" });
   } catch {
     /* logged out locally either way */
   }
@@ -794,6 +823,7 @@ document.addEventListener("visibilitychange", () => {
 });
 
 if (state.token) {
+  scheduleRefresh();
   enterDashboard().catch(() => {
     if (state.token) sessionExpired();
   });
