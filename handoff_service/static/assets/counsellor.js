@@ -11,6 +11,7 @@ import {
   startPage,
 } from "/assets/staff.js";
 import { initShiftTools } from "/assets/shift_tools.js";
+import { initAlerts } from "/assets/alerts.js";
 
 const API = "/api/v1";
 const TOKEN_KEY = "counsellor.token";
@@ -68,7 +69,6 @@ const state = {
   conversation: null, // the counsellor view of the open conversation
   messageIds: new Set(),
   conversationStream: null,
-  audio: null,
   me: null,
   changes: 0, // this tab's own changes to the open conversation: a re-read older than one is stale
   typingSentAt: 0,
@@ -209,56 +209,24 @@ function stopStreams() {
   state.queueStream = state.conversationStream = null;
 }
 
-// -- sound and title badge ---------------------------------------------------------------------
+// -- sound, the critical bar, system notifications and the title (assets/alerts.js) -----------
+
+const alerts = initAlerts({ appTitle: APP_TITLE, waitingWords, takeNext: () => claimNext() });
 
 function unlockSound() {
-  if (state.audio || !window.AudioContext) return;
-  try {
-    state.audio = new AudioContext();
-  } catch {
-    state.audio = null;
-  }
+  alerts.arm();
 }
 
 function beep(times, frequency) {
-  if (!ui.sound.checked || !state.audio) return;
-  const context = state.audio;
-  if (context.state === "suspended") context.resume();
-  for (let i = 0; i < times; i += 1) {
-    const start = context.currentTime + i * 0.35;
-    const oscillator = context.createOscillator();
-    const gain = context.createGain();
-    oscillator.frequency.value = frequency;
-    gain.gain.setValueAtTime(0.0001, start);
-    gain.gain.exponentialRampToValueAtTime(0.3, start + 0.02);
-    gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.25);
-    oscillator.connect(gain).connect(context.destination);
-    oscillator.start(start);
-    oscillator.stop(start + 0.3);
-  }
+  alerts.beep(times, frequency);
 }
 
 function updateTitle() {
-  const waiting = state.queue.length;
-  const critical = state.queue.some((item) => item.risk === "critical");
-  if (waiting === 0) document.title = APP_TITLE;
-  else if (critical) document.title = `(${waiting}) KRITISK – ${APP_TITLE}`;
-  else document.title = `(${waiting}) ${APP_TITLE}`;
+  alerts.queueChanged(state.queue);
 }
 
 function announceNew(items) {
-  if (items.length === 0) return;
-  const critical = items.some((item) => item.risk === "critical");
-  const high = items.some((item) => item.risk === "high");
-  ui.alert.hidden = false;
-  ui.alert.className = `new-alert risk-${critical ? "critical" : high ? "high" : "normal"}`;
-  ui.alert.textContent = critical
-    ? "Ny KRITISK samtale i køen – tag den nu."
-    : items.length === 1
-      ? `Ny samtale i køen (${RISK_WORDS[items[0].risk]}).`
-      : `${items.length} nye samtaler i køen.`;
-  if (critical) beep(3, 880);
-  else beep(1, 660);
+  alerts.announceNew(items, RISK_WORDS);
 }
 
 // -- queue -----------------------------------------------------------------------------------
