@@ -51,8 +51,8 @@ PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 )
 HSTS = "max-age=31536000; includeSubDomains"
-# FastAPI's interactive docs (development only) load Swagger UI from a CDN with an inline
-# script; the page policy would break them, so they get every header but the CSP.
+# The interactive docs (development only, handoff_service/api_docs.py): Swagger UI sets inline
+# styles and data: images the page policy forbids, so that page gets every header but the CSP.
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 

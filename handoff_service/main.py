@@ -33,6 +33,7 @@ from handoff_service.api.routes import (
     shifts,
     users,
 )
+from handoff_service.api_docs import install_api_docs
 from handoff_service.config import Settings, get_settings
 from handoff_service.db import make_engine, make_session_factory
 from handoff_service.edge import EdgeGuard, security_headers
@@ -88,7 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Handoff service",
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
+        # Served from an installed package, not a CDN (handoff_service/api_docs.py).
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
     )
@@ -121,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_middleware(app, settings)
     _install_head(app)
     _install_pages(app)
+    if docs:
+        install_api_docs(app)
     return app
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -65,4 +67,10 @@ def test_docs_only_in_development(settings):
         assert test_client.get("/docs").status_code == 404
     dev = settings.model_copy(update={"environment": "development"})
     with TestClient(create_app(dev)) as test_client:
-        assert test_client.get("/docs").status_code == 200
+        page = test_client.get("/docs")
+        assert page.status_code == 200
+        # Works offline: every script and stylesheet comes from the service itself.
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert sources and all(source.startswith("/") for source in sources), sources
+        for source in sources:
+            assert test_client.get(source).status_code == 200, source
