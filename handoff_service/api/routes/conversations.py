@@ -57,6 +57,7 @@ from handoff_service.security import (
     hash_conversation_token,
     new_conversation_token,
 )
+from handoff_service.stale_claims import keep_alive
 from handoff_service.streams import conversation_owner, event_stream, reserve_stream
 from handoff_service.texts import emergency_numbers
 from handoff_service.young_turn import earlier_turn, store_bot_lines, young_turn
@@ -294,6 +295,7 @@ async def follow_conversation(
 )
 def typing(
     party: TypingPartyDep,
+    session: SessionDep,
     broker: BrokerDep,
     limits: RateLimitsDep,
 ) -> Response:
@@ -309,6 +311,10 @@ def typing(
         )
     if conversation.status == ConversationStatus.ACTIVE:
         publish_typing(broker, conversation.id, sender)
+        if sender == "counsellor":
+            # The counsellor is there: the stale-claim clock restarts (stale_claims.py).
+            keep_alive(session, conversation, utcnow())
+            session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

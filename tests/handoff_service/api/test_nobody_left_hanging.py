@@ -226,7 +226,7 @@ def test_the_counsellor_is_warned_once_before(
     ]
 
 
-@pytest.mark.parametrize("sign", ["keepalive", "open", "reply"])
+@pytest.mark.parametrize("sign", ["keepalive", "open", "typing", "reply"])
 def test_a_sign_of_the_counsellor_restarts_the_clock(
     client: TestClient, session, counsellor_headers, sign
 ):
@@ -237,6 +237,10 @@ def test_a_sign_of_the_counsellor_restarts_the_clock(
         response = client.post(
             f"/api/v1/counsellor/conversations/{conversation_id}/keepalive",
             headers=counsellor_headers,
+        )
+    elif sign == "typing":
+        response = client.post(
+            f"/api/v1/conversations/{conversation_id}/typing", headers=counsellor_headers
         )
     elif sign == "open":
         response = client.get(
