@@ -1,12 +1,15 @@
 """Drives Debian's Chromium with Playwright against the real stack (Rasa, actions, service).
 
-Fixtures only: the stack (`live_stack`, `api`) is shared with tests/e2e through tests/conftest.py,
-which also starts again a service a test killed; the helpers are in tests/utils/browser.py.
+Fixtures only (and the reset they need): the stack (`live_stack`, `api`) is shared with tests/e2e
+through tests/conftest.py, which also starts again a service a test killed; the helpers are in
+tests/utils/browser.py.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 
 import httpx
 import pytest
@@ -35,8 +38,19 @@ def browser(playwright_session: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+def forget_all_conversations(database_url: str) -> None:
+    """Every browser test on the shared stack starts with no conversation at all: one a
+    test left claimed or answered for later would sit in "Mine samtaler" and make the next
+    test's "Tag næste" ask first (handoff_service/static/assets/counsellor.js)."""
+    path = database_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path, timeout=30)) as connection, connection:
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("DELETE FROM conversations")
+
+
 @pytest.fixture
 def contexts(browser: Browser, live_stack) -> Iterator[Contexts]:
+    forget_all_conversations(live_stack.database_url)
     opened = Contexts(browser, live_stack.service_url)
     try:
         yield opened

@@ -118,6 +118,8 @@ def test_mine_samtaler_survives_reload_and_a_new_login_and_take_next_asks(
 
     # The login expires (here: logging out) and a new login finds the conversations again.
     laptop.get_by_role("button", name="Log ud").click()
+    # Logging out ends the session on the server first, then shows the login form.
+    expect(laptop.get_by_label("Brugernavn")).to_be_visible()
     login_counsellor(laptop, base_url)
     expect(laptop.get_by_role("heading", name="Ingen samtale åben")).to_be_visible()
     expect(mine_rows(laptop)).to_have_count(2)
@@ -206,7 +208,10 @@ def test_a_stale_claim_goes_back_to_the_queue_and_the_young_person_is_told(
     other.get_by_label("Brugernavn").fill("demo-admin")
     other.get_by_label("Adgangskode").fill(COUNSELLOR["password"])
     other.get_by_role("button", name="Log ind").click()
+    # An admin lands on the admin pages; an admin who counsels goes on to the dashboard.
+    other.get_by_role("link", name="Rådgiverpanel").click()
     other.get_by_text("Logget ind som demo-admin").wait_for()
+    expect(other.get_by_role("button", name="Tag næste")).to_be_visible()
 
     with httpx.Client(base_url=base_url, timeout=30) as api:
         headers = counsellor_headers(api)

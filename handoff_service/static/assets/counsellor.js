@@ -456,6 +456,8 @@ async function stillHere() {
 }
 
 function announceStale(data) {
+  // The released conversation comes back into the queue: this notice says so, not "Ny samtale".
+  if (state.knownQueueIds) state.knownQueueIds.add(data.conversation_id);
   const wasMine = state.staleWarning === data.conversation_id || state.mine.some((item) => item.id === data.conversation_id);
   if (state.staleWarning === data.conversation_id) hideStaleWarning();
   ui.alert.hidden = false;
