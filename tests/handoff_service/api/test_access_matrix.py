@@ -28,9 +28,9 @@ from handoff_service.api import deps
 from handoff_service.db import utcnow
 from handoff_service.models import User
 from handoff_service.security import create_access_token
-from tests.handoff_service.api.test_token_forgery import b64, bearer, signed
 from tests.utils.factories import make_user
 from tests.utils.service import INTERNAL_TOKEN, start
+from tests.utils.tokens import b64, bearer, signed
 
 STAFF_ROLES = frozenset({"counsellor", "trainer", "admin"})
 NOT_LOGGED_IN = "Du er ikke logget ind, eller dit login er udløbet."

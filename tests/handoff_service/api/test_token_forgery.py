@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import stat
 from datetime import timedelta
@@ -16,6 +14,7 @@ from pydantic import ValidationError
 from handoff_service.config import PLACEHOLDER_SECRET, Settings
 from handoff_service.db import utcnow
 from handoff_service.security import create_access_token
+from tests.utils.tokens import b64, bearer, signed
 
 STAFF_ROUTES = (
     ("GET", "/api/v1/auth/me"),
@@ -69,22 +68,6 @@ def test_a_token_signed_with_the_published_placeholder_is_refused(client: TestCl
         now=utcnow(),
     )
     assert client.get("/api/v1/users", headers=bearer(forged)).status_code == 401
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def b64(data: dict | bytes) -> str:
-    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def signed(settings: Settings, **claims) -> str:
-    body = {"sub": "1", "role": "admin", "ver": 0, "exp": utcnow() + timedelta(minutes=5)}
-    body.update(claims)
-    body = {key: value for key, value in body.items() if value is not None}
-    return jwt.encode(body, settings.secret_key, algorithm="HS256")
 
 
 def malformed_tokens(settings: Settings) -> dict[str, str]:
