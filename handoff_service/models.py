@@ -15,6 +15,8 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -85,6 +87,18 @@ class Conversation(Base):
     # from the messages and the audit trail (handoff_service/stale_claims.py).
     counsellor_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Statistics (issue #17, docs/statistics.md). The young person's anonymous answers (fixed
+    # codes, handoff_service/statistics/feedback.py) and the counsellor's registration (codes from
+    # fixed lists, never text); both deleted with the conversation.
+    feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    registration: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The stat_cells keys this conversation currently adds one to (handoff_service/statistics/),
+    # so recording again applies only the difference and deleting it leaves the counts alone.
+    stats_contribution: Mapped[list[list[str]] | None] = mapped_column(JSON, nullable=True)
+    # An answer left for later (outcome answered_letterbox) that the young person came back to.
+    letterbox_picked_up: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation",
@@ -197,3 +211,35 @@ class ShiftException(Base):
     ends_at: Mapped[time | None] = mapped_column(Time, nullable=True)
     counsellors: Mapped[int] = mapped_column(Integer, default=1)
     note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class StatCell(Base):
+    """One count of the statistics that outlive retention (docs/statistics.md).
+
+    Keyed by organisation, the ISO week and local hour of day the conversation started, a metric
+    and a category (both fixed codes). No text, no ids, nothing finer than the hour."""
+
+    __tablename__ = "stat_cells"
+    __table_args__ = (
+        UniqueConstraint("organisation", "period_week", "hour_of_day", "metric", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation: Mapped[str] = mapped_column(String(64))
+    period_week: Mapped[str] = mapped_column(String(8))  # ISO week, e.g. "2026-W49"
+    hour_of_day: Mapped[int] = mapped_column(Integer)  # 0-23, Europe/Copenhagen
+    metric: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatServiceHour(Base):
+    """An hour (UTC, truncated) in which at least one counsellor was on shift, marked once, so
+    the service-hours count never doubles across restarts or processes."""
+
+    __tablename__ = "stat_service_hours"
+    __table_args__ = (UniqueConstraint("organisation", "hour_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation: Mapped[str] = mapped_column(String(64))
+    hour_start: Mapped[datetime] = mapped_column(UTCDateTime)
