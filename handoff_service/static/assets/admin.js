@@ -8,7 +8,7 @@ import { API, logOut, ROLE_WORDS, StaffSession } from "/assets/staff.js";
 const $ = (id) => document.getElementById(id);
 const TZ = "Europe/Copenhagen";
 const WEEKDAYS = ["Mandag", "Tirsdag", "Onsdag", "Torsdag", "Fredag", "Lørdag", "Søndag"];
-const ROLE_NAMES = { counsellor: "Rådgiver", trainer: "Træner", admin: "Admin" };
+const ROLE_NAMES = { counsellor: "Rådgiver", trainer: "Træner", leader: "Leder", admin: "Admin" };
 const ACTION_WORDS = {
   open: "Åbnede en samtale",
   follow: "Fulgte en samtale",

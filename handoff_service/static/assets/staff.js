@@ -14,12 +14,13 @@ const OPEN_KEY = "counsellor.open";
 const EXPIRES_KEY = "counsellor.token.expires"; // when the access token runs out (ms, this clock)
 const REFRESH_AHEAD_MS = 60000;
 
-export const START_PAGES = { counsellor: "/counsellor", trainer: "/traener", admin: "/admin" };
-export const ROLE_WORDS = { counsellor: "rådgiver", trainer: "træner", admin: "admin" };
+export const START_PAGES = { counsellor: "/counsellor", trainer: "/traener", admin: "/admin", leader: "/statistics" };
+export const ROLE_WORDS = { counsellor: "rådgiver", trainer: "træner", admin: "admin", leader: "leder" };
 export const START_PAGE_NAMES = {
   counsellor: "rådgiverpanelet",
   trainer: "trænersiden",
   admin: "admin-siderne",
+  leader: "statistiksiden",
 };
 
 export const NOT_LOGGED_IN = "Du er ikke logget ind. Log ind for at fortsætte.";
