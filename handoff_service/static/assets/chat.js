@@ -12,6 +12,11 @@ const TYPING_EVERY_MS = 3000; // at most one "is writing" signal per 3 s, and ne
 const TYPING_SHOWN_MS = 6000; // "Rådgiveren skriver …" fades after 6 s without a new signal
 const NUMBERS_FRESH_MS = 5 * 60 * 1000; // "open now" is re-read when the panel opens later
 const PICKUP_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
+const FEEDBACK_KEY = "chat.feedback.done"; // conversations whose feedback was sent or skipped
+// The bot's goodbye and its answer to "tak" (bot/domain.yml: utter_goodbye, utter_thank): after
+// one of them, a conversation with the bot only gets the one-question form.
+const BOT_GOODBYES = ["Pas godt på dig selv", "Det var så lidt"];
+const FEEDBACK_THANKS = "Tak for dit svar – det hjælper os med at gøre chatten bedre.";
 const APP_TITLE = document.title;
 
 const $ = (id) => document.getElementById(id);
@@ -53,6 +58,14 @@ const ui = {
   emergencyToggle: $("emergency-toggle"),
   emergencyPanel: $("emergency-panel"),
   emergencyList: $("emergency-list"),
+  fbPanel: $("fb-panel"),
+  fbForm: $("fb-form"),
+  fbWriteAgain: $("fb-write-again"),
+  fbRating: $("fb-rating"),
+  fbError: $("fb-error"),
+  fbSend: $("fb-send"),
+  fbSkip: $("fb-skip"),
+  fbThanks: $("fb-thanks"),
 };
 
 const state = {
@@ -71,6 +84,7 @@ const state = {
   typingTimer: null,
   unseen: 0, // counsellor answers that arrived while the tab was hidden
   audio: null, // only when the young person switched the sound on (off by default)
+  feedbackGiven: false, // from GET /conversations/{id}: answered once, never asked again
 };
 
 // -- storage ---------------------------------------------------------------------------------
@@ -250,6 +264,7 @@ function addMessage(message, { live = false } = {}) {
   const firstPending = ui.transcript.querySelector("li.pending");
   ui.transcript.insertBefore(node, later || firstPending || null);
   renderQuickReplies();
+  if (state.status) updateFeedback();
   scrollToEnd();
 }
 
@@ -289,6 +304,7 @@ function addPending(text) {
   const entry = { text: normalise(text), node };
   state.pending.push(entry);
   renderQuickReplies();
+  updateFeedback();
   scrollToEnd();
   return entry;
 }
@@ -397,6 +413,102 @@ function announceReturn() {
   }
 }
 
+// -- feedback after the conversation ---------------------------------------------------------
+
+function feedbackDone(id) {
+  try {
+    return (JSON.parse(sessionStorage.getItem(FEEDBACK_KEY)) || []).includes(id);
+  } catch {
+    return false;
+  }
+}
+
+function rememberFeedbackDone(id) {
+  try {
+    const done = JSON.parse(sessionStorage.getItem(FEEDBACK_KEY)) || [];
+    if (!done.includes(id)) sessionStorage.setItem(FEEDBACK_KEY, JSON.stringify([...done, id]));
+  } catch {
+    /* storage disabled: the service still refuses a second answer */
+  }
+}
+
+// Which form, if any: the whole one when a conversation with a counsellor is closed, only "Fik
+// du hjælp?" right after the bot said goodbye in a conversation with the bot only.
+function feedbackKind() {
+  const conversation = state.conversation;
+  if (!conversation || state.feedbackGiven || feedbackDone(conversation.id)) return null;
+  const senders = [...state.messages.values()].map((message) => message.sender);
+  if (state.status === "closed" && senders.includes("counsellor")) return "full";
+  if (state.status === "bot" && !senders.includes("counsellor") && state.pending.length === 0) {
+    const newest = newestMessage();
+    const text = newest && newest.sender === "bot" ? ui.transcript.querySelector(`li[data-id="${newest.id}"] .bubble-text`) : null;
+    if (text && BOT_GOODBYES.some((start) => text.textContent.startsWith(start))) return "short";
+  }
+  return null;
+}
+
+function updateFeedback() {
+  const kind = feedbackKind();
+  const wasHidden = ui.fbPanel.hidden;
+  ui.fbPanel.hidden = !kind;
+  if (!kind) return;
+  ui.fbPanel.dataset.kind = kind;
+  ui.fbWriteAgain.hidden = ui.fbRating.hidden = kind !== "full";
+  if (wasHidden) {
+    ui.fbForm.reset();
+    ui.fbError.textContent = "";
+    ui.fbThanks.textContent = "";
+    scrollToEnd();
+  }
+}
+
+function chosen(name) {
+  const input = ui.fbForm.querySelector(`input[name="${name}"]:checked`);
+  return input ? input.value : null;
+}
+
+function feedbackFinished(text) {
+  rememberFeedbackDone(state.conversation.id);
+  state.feedbackGiven = Boolean(text) || state.feedbackGiven;
+  ui.fbPanel.hidden = true;
+  ui.fbThanks.textContent = text || "";
+  if (text) ui.fbThanks.focus();
+  else ui.transcriptRegion.focus({ preventScroll: true });
+}
+
+async function sendFeedback(event) {
+  event.preventDefault();
+  if (!state.conversation) return;
+  const full = ui.fbPanel.dataset.kind === "full";
+  const rating = full ? chosen("fb-rating") : null;
+  const body = {
+    helped: chosen("fb-helped"),
+    write_again: full ? chosen("fb-write-again") : null,
+    rating: rating === null ? null : Number(rating),
+  };
+  if (body.helped === null && body.write_again === null && body.rating === null) {
+    ui.fbError.textContent = "Vælg mindst ét svar – eller tryk „Spring over“.";
+    ui.fbForm.querySelector("input").focus();
+    return;
+  }
+  ui.fbError.textContent = "";
+  ui.fbSend.disabled = true;
+  const { id, token } = state.conversation;
+  try {
+    await callApi(`${API}/conversations/${encodeURIComponent(id)}/feedback`, { method: "POST", token, body });
+    feedbackFinished(FEEDBACK_THANKS);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409 && /allerede/.test(error.message)) {
+      feedbackFinished(error.message); // "Du har allerede svaret. Tak!"
+    } else {
+      ui.fbError.textContent =
+        error instanceof ApiError && error.status !== 0 ? error.message : "Svaret blev ikke sendt, fordi der ikke er forbindelse. Prøv igen om lidt.";
+    }
+  } finally {
+    ui.fbSend.disabled = false;
+  }
+}
+
 // -- status ----------------------------------------------------------------------------------
 
 function statusLines(status, queue) {
@@ -425,6 +537,7 @@ function setStatus(status, queue) {
   state.queue = queue;
   ui.conversation.dataset.status = status;
   ui.askHuman.hidden = !(status === "bot" || status === "closed");
+  updateFeedback();
   if (!changed) return;
   const [main, sub] = statusLines(status, queue);
   ui.statusText.replaceChildren(el("span", { className: "status-main", text: main }));
@@ -437,6 +550,7 @@ async function sync() {
   const conversation = state.conversation;
   const view = await callApi(`${API}/conversations/${encodeURIComponent(conversation.id)}`, { token: conversation.token });
   if (state.conversation !== conversation) return;
+  state.feedbackGiven = Boolean(view.feedback_given);
   view.messages.forEach(addMessage);
   setStatus(view.status, view.queue);
 }
@@ -502,6 +616,9 @@ function endWithMessage(message) {
   ui.notice.replaceChildren();
   showCounsellorTyping(false);
   showCode(false);
+  state.feedbackGiven = false;
+  ui.fbPanel.hidden = true;
+  ui.fbThanks.textContent = "";
   ui.conversation.hidden = true;
   ui.welcome.hidden = false;
   ui.resumeError.textContent = "";
@@ -614,6 +731,7 @@ async function sendMessage(chosen) {
   }
   showComposerError("", "none");
   ui.notice.replaceChildren();
+  ui.fbThanks.textContent = "";
   state.sending = true;
   ui.send.disabled = true;
   if (typed) {
@@ -716,6 +834,8 @@ ui.message.addEventListener("input", () => {
   signalTyping();
 });
 ui.askHuman.addEventListener("click", askForCounsellor);
+ui.fbForm.addEventListener("submit", sendFeedback);
+ui.fbSkip.addEventListener("click", () => feedbackFinished(null));
 function showCode(open) {
   ui.codePanel.hidden = !open;
   ui.saveCode.setAttribute("aria-expanded", String(open));
