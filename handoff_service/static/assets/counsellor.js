@@ -12,6 +12,7 @@ import {
 } from "/assets/staff.js";
 import { initShiftTools } from "/assets/shift_tools.js";
 import { initAlerts } from "/assets/alerts.js";
+import { initRegistration } from "/assets/registration.js";
 
 const API = "/api/v1";
 const TOKEN_KEY = "counsellor.token";
@@ -574,6 +575,7 @@ function renderStatus() {
   ui.anonymityState.textContent = view.anonymity_broken
     ? "Anonymiteten er markeret som brudt. Vurdér, om der skal underrettes (skærpet underretningspligt)."
     : "";
+  registration.conversationShown(view);
 }
 
 function addMessage(message) {
@@ -733,6 +735,10 @@ const shiftTools = initShiftTools({
   },
 });
 
+// -- the anonymous registration after closing (assets/registration.js) -------------------------
+
+const registration = initRegistration({ authed, me: () => state.me });
+
 // -- wiring ----------------------------------------------------------------------------------
 
 ui.loginForm.addEventListener("submit", login);
@@ -768,7 +774,11 @@ ui.release.addEventListener("click", async () => {
     scheduleQueueRefresh();
   }
 });
-ui.close.addEventListener("click", () => conversationAction("close", { outcome: ui.outcome.value }, { closes: true }));
+ui.close.addEventListener("click", async () => {
+  if (await conversationAction("close", { outcome: ui.outcome.value }, { closes: true })) {
+    registration.conversationShown(state.conversation, { justClosed: true });
+  }
+});
 ui.anonymity.addEventListener("click", () => {
   ui.anonymityConfirm.hidden = false;
   ui.anonymityYes.focus();
