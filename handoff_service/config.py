@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     secret_key_path: Path = GENERATED_SECRET_PATH
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'handoff.db'}"
     rasa_url: str = "http://127.0.0.1:5005"
+    # Rasa's tracker store (each conversation's context and text), as an SQLAlchemy URL for this
+    # service (scripts/stack.py sets it). Retention deletes a conversation's tracker with it
+    # (handoff_service/rasa_trackers.py). Unset: Rasa runs elsewhere and purges its own.
+    rasa_tracker_url: str | None = None
     # A crisis never waits long for Rasa: a short timeout, and after RASA_BREAKER_FAILURES
     # failures in a row Rasa is skipped for RASA_BREAKER_SECONDS (one probe then).
     rasa_timeout_seconds: float = Field(default=5.0, gt=0)

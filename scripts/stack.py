@@ -102,6 +102,20 @@ def train(force: bool = False, root: Path = ROOT) -> Path:
     return model
 
 
+def tracker_database_url(database_url: str) -> str:
+    """The tracker store's database for a service database URL (see Stack.tracker_url)."""
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        return f"sqlite:///{path.with_name(path.stem + '-rasa' + (path.suffix or '.db'))}"
+    return database_url
+
+
+def rasa_driver_url(url: str) -> str:
+    """The same database for Rasa's SQLAlchemy 1.4, which has psycopg2 instead of psycopg 3."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme.split('+')[0]}://{rest}"
+
+
 def bot_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT), "SANIC_HOST": "127.0.0.1"})
@@ -130,6 +144,16 @@ class Stack:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def tracker_url(self) -> str:
+        """Where Rasa keeps each conversation's tracker (its context), as the service's URL.
+
+        PostgreSQL: the service's own database (Rasa's table is ``events``). SQLite: a file
+        beside the service's, because a second process writing the service's file would wait on
+        its single write lock during the young person's turn.
+        """
+        return tracker_database_url(self.database_url)
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -162,7 +186,12 @@ class Stack:
 
     def start_rasa(self) -> None:
         model = self.model or current_model()
-        env = bot_env({"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook"})
+        env = bot_env(
+            {
+                "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+                "RASA_TRACKER_URL": rasa_driver_url(self.tracker_url),
+            }
+        )
         self._spawn(
             "rasa",
             [
@@ -194,6 +223,7 @@ class Stack:
             {
                 "DATABASE_URL": self.database_url,
                 "RASA_URL": self.rasa_url,
+                "RASA_TRACKER_URL": self.tracker_url,
                 "INTERNAL_API_TOKEN": self.internal_token,
             }
         )
