@@ -29,6 +29,7 @@ const ACTION_WORDS = {
   user_disabled: "Deaktiverede en bruger",
   user_enabled: "Aktiverede en bruger",
   user_unlocked: "Låste en bruger op",
+  registration_saved: "Registrerede en samtale (anonymt, kun tal)",
 };
 // The API's field names, as the labels on this page say them.
 const FIELD_LABELS = {

@@ -93,6 +93,12 @@ export function initRegistration({ authed, me }) {
     limitTopics();
   }
 
+  function fieldError(select, text) {
+    $(`${select.id}-error`).textContent = text;
+    if (text) select.setAttribute("aria-invalid", "true");
+    else select.removeAttribute("aria-invalid");
+  }
+
   // Five topics at most: the rest are disabled until one is unticked.
   function limitTopics() {
     const boxes = [...ui.topics.querySelectorAll("input")];
@@ -123,6 +129,7 @@ export function initRegistration({ authed, me }) {
     if (!fresh && !justClosed) return;
     state.conversationId = view.id;
     ui.error.textContent = ui.ok.textContent = ui.topicsError.textContent = "";
+    for (const select of [ui.age, ui.gender, ui.referral]) fieldError(select, "");
     const id = view.id;
     try {
       await loadOptions();
@@ -155,13 +162,21 @@ export function initRegistration({ authed, me }) {
       if (first) first.focus();
       return;
     }
+    let missing = null;
+    for (const [select, text] of [
+      [ui.age, "Vælg en alder – eller „Ved ikke“."],
+      [ui.gender, "Vælg et køn – eller „Ved ikke“."],
+      [ui.referral, "Vælg, om den unge blev henvist videre."],
+    ]) {
+      fieldError(select, select.value ? "" : text);
+      if (!select.value && !missing) missing = select;
+    }
+    if (missing) {
+      missing.focus();
+      return;
+    }
     const id = state.conversationId;
-    const body = {
-      topics,
-      age_band: ui.age.value || null,
-      gender: ui.gender.value || null,
-      referral: ui.referral.value || null,
-    };
+    const body = { topics, age_band: ui.age.value, gender: ui.gender.value, referral: ui.referral.value };
     ui.save.disabled = true;
     try {
       state.saved = await authed(`${API}/conversations/${encodeURIComponent(id)}/registration`, { method: "PUT", body });
@@ -181,6 +196,7 @@ export function initRegistration({ authed, me }) {
 
   ui.form.addEventListener("submit", save);
   ui.topics.addEventListener("change", limitTopics);
+  for (const select of [ui.age, ui.gender, ui.referral]) select.addEventListener("change", () => fieldError(select, ""));
   ui.skip.addEventListener("click", () => {
     if (state.conversationId) state.later.add(state.conversationId);
     ui.error.textContent = "";

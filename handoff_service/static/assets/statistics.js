@@ -39,7 +39,7 @@ const KEY_COLOURS = {
 
 // How each table is drawn; anything not listed is a plain bar chart.
 const LOOK = {
-  volume: { wide: true },
+  volume: { wide: true, line: true },
   topics: { horizontal: true, share: true },
   risk_by_hour: { wide: true, stacked: true },
   registration_topics: { horizontal: true, share: true },
@@ -210,8 +210,10 @@ function drawChart(canvas, shape, look) {
       suppressedAt: series.values.flatMap((value, i) => (suppressed(value) ? [i] : [])),
       backgroundColor: colours,
       borderColor: colours,
-      borderWidth: 0,
+      borderWidth: look.line ? 2 : 0,
       maxBarThickness: 48,
+      pointRadius: 3,
+      spanGaps: false,
     };
   });
   const horizontal = Boolean(look.horizontal);
@@ -225,7 +227,7 @@ function drawChart(canvas, shape, look) {
   };
   const indexAxis = { stacked: Boolean(look.stacked), grid: { display: false }, ticks: { autoSkip: true, maxRotation: 0 } };
   return new window.Chart(canvas, {
-    type: "bar",
+    type: look.line && shape.categories.length > 1 ? "line" : "bar",
     data: { labels: shape.categories.map((category) => category.label), datasets },
     options: {
       locale: "da-DK",
