@@ -29,7 +29,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))  # counsellor | trainer | admin
+    role: Mapped[str] = mapped_column(String(16))  # counsellor | trainer | admin | leader
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on logout or disable so every token issued before stops working.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
@@ -94,7 +94,7 @@ class Conversation(Base):
     registration: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # The stat_cells keys this conversation currently adds one to (handoff_service/statistics/),
     # so recording again applies only the difference and deleting it leaves the counts alone.
-    stats_contribution: Mapped[list[list[str]] | None] = mapped_column(JSON, nullable=True)
+    stats_contribution: Mapped[list[list[Any]] | None] = mapped_column(JSON, nullable=True)
     # An answer left for later (outcome answered_letterbox) that the young person came back to.
     letterbox_picked_up: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
