@@ -2,7 +2,8 @@
 
 The queue (order, places, claiming, handing off) is in handoff_service/queue.py, the triage
 folding in handoff_service/triage.py, the audit trail in handoff_service/audit.py, and what the
-pages are shown in handoff_service/views.py.
+pages are shown in handoff_service/views.py. The statistics (handoff_service/statistics/) are
+recorded at creation and close here, at hand-off and reopening in queue.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from handoff_service.db import utcnow
 from handoff_service.domain.status import ConversationStatus
 from handoff_service.models import Conversation, Message, User
 from handoff_service.security import hash_conversation_token, new_conversation_token
+from handoff_service.statistics import record
 
 
 def create_conversation(session: Session) -> tuple[Conversation, str]:
@@ -30,6 +32,7 @@ def create_conversation(session: Session) -> tuple[Conversation, str]:
     )
     session.add(conversation)
     session.flush()
+    record(session, conversation)  # the statistics (docs/statistics.md)
     return conversation, token
 
 
@@ -59,4 +62,4 @@ def close(
     conversation.outcome = outcome
     conversation.closed_at = now
     audit(session, user, conversation.id, "close")
-    session.flush()
+    record(session, conversation)

@@ -28,6 +28,7 @@ from handoff_service.domain.status import ConversationStatus
 from handoff_service.models import Conversation, User
 from handoff_service.schemas import QueueInfo, ServiceStatus, Triage
 from handoff_service.shift_calendar import date_exceptions, weekly_rules
+from handoff_service.statistics import record
 from handoff_service.triage import merge_triage
 
 #: The queue order: the most urgent first, then first come, first served.
@@ -164,12 +165,15 @@ def hand_off(session: Session, conversation: Conversation, triage: Triage, now: 
     before = (conversation.status, conversation.risk_rank)
     merge_triage(conversation, triage)
     if conversation.status in (ConversationStatus.BOT, ConversationStatus.CLOSED):
+        if conversation.outcome == "answered_letterbox":
+            # The young person came back to an answer left for later (docs/statistics.md).
+            conversation.letterbox_picked_up = True
         conversation.status = ConversationStatus.QUEUED.value
         conversation.queued_at = now
         conversation.closed_at = None
         conversation.outcome = None
         conversation.counsellor_id = None
-    session.flush()
+    record(session, conversation)  # the statistics; flushes
     return (
         conversation.status,
         conversation.risk_rank,

@@ -4,7 +4,8 @@
 
 Closed conversations whose closed_at is older than RETENTION_DAYS go, with every message (the
 only place message text lives). So do conversations that never left the bot and have been idle
-as long. Deleted means gone: rows are DELETEd, nothing is flagged. Audit events (ids and actions,
+as long. Deleted means gone: rows are DELETEd, nothing is flagged; the statistics are brought up
+to date first, so the counts (no text, no ids) stay as they were. Audit events (ids and actions,
 never text) are kept AUDIT_RETENTION_DAYS. Waiting and active conversations are never touched.
 """
 
@@ -26,6 +27,7 @@ from handoff_service.domain.status import ConversationStatus
 from handoff_service.logging_privacy import configure_logging
 from handoff_service.migrations import upgrade_database
 from handoff_service.models import AuditEvent, Conversation, ConversationNote, Message
+from handoff_service.statistics import record_many
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -63,7 +65,13 @@ def purge_expired(
             audit_events=session.scalar(select(func.count()).where(audit_expired)) or 0,
         )
     conversations = messages = 0
-    while ids := list(session.scalars(select(Conversation.id).where(expired).limit(BATCH))):
+    while batch := list(
+        session.scalars(select(Conversation).where(expired).limit(BATCH).with_for_update())
+    ):
+        ids = [conversation.id for conversation in batch]
+        # The statistics first, in the same transaction: deleting never changes the counts
+        # (handoff_service/statistics/, docs/statistics.md).
+        record_many(session, batch)
         # Messages first and explicitly, so nothing depends on the database's cascade settings.
         messages += _rowcount(
             session.execute(delete(Message).where(Message.conversation_id.in_(ids)))

@@ -1,6 +1,8 @@
 """Background jobs inside the service: the hourly retention purge, the shift watcher, the
 recovery of turns a crash left unanswered (at start-up, then every UNANSWERED_CHECK_SECONDS) and
-the stale-claim check (every STALE_CHECK_SECONDS, handoff_service/stale_claims.py).
+the stale-claim check (every STALE_CHECK_SECONDS, handoff_service/stale_claims.py) and the
+statistics' service hours (every SERVICE_HOURS_SECONDS: each hour with a counsellor on shift,
+counted once; handoff_service/statistics/cells.py).
 
 All run in a worker thread (they use the synchronous session) from asyncio tasks started and
 cancelled by the app's lifespan.
@@ -23,9 +25,11 @@ from handoff_service.notify import publish_queue_changed
 from handoff_service.queue import current_shift_status
 from handoff_service.retention import purge_expired
 from handoff_service.stale_claims import StaleClaims
+from handoff_service.statistics import record_service_hours
 from handoff_service.young_turn import answer_unanswered
 
 logger = logging.getLogger(__name__)
+SERVICE_HOURS_SECONDS = 300
 
 
 class ShiftWatcher:
@@ -78,12 +82,19 @@ def start_background_jobs(app: FastAPI) -> list[asyncio.Task]:
         with factory() as session:
             stale.check(session, settings, app.state.broker, app.state.texts, utcnow())
 
+    def count_service_hours() -> None:
+        with factory() as session:
+            record_service_hours(session, utcnow())
+
     return [
         # First: the young people a crash of the previous process left without an answer.
         asyncio.create_task(_every(settings.unanswered_check_seconds, recover, "recovery")),
         asyncio.create_task(_every(settings.retention_interval_minutes * 60, purge, "retention")),
         asyncio.create_task(_every(settings.shift_watch_seconds, watch_shifts, "shift watcher")),
         asyncio.create_task(_every(settings.stale_check_seconds, release_stale, "stale claims")),
+        asyncio.create_task(
+            _every(SERVICE_HOURS_SECONDS, count_service_hours, "statistics service hours")
+        ),
     ]
 
 
