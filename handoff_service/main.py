@@ -31,6 +31,7 @@ from handoff_service.api.routes import (
     internal,
     queue,
     shifts,
+    statistics,
     users,
 )
 from handoff_service.api_docs import install_api_docs
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         conversations.router,
         queue.router,
         shifts.router,
+        statistics.router,
         users.router,
         audit.router,
         internal.router,
@@ -415,6 +417,10 @@ def _install_pages(app: FastAPI) -> None:
     @app.get("/admin", include_in_schema=False)
     def admin_page() -> FileResponse:
         return FileResponse(STATIC_DIR / "admin.html", headers={"Cache-Control": "no-store"})
+
+    @app.get("/statistics", include_in_schema=False)
+    def statistics_page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "statistics.html", headers={"Cache-Control": "no-store"})
 
 
 def app_factory() -> FastAPI:

@@ -18,7 +18,7 @@ MAX_NOTE_CHARS = 200
 
 Status = Literal["bot", "queued", "active", "closed"]
 Risk = Literal["normal", "high", "critical"]
-Role = Literal["counsellor", "trainer", "admin"]
+Role = Literal["counsellor", "trainer", "admin", "leader"]
 
 
 def clean_text(value: str) -> str:
@@ -169,6 +169,8 @@ class ConversationOut(BaseModel):
     topic: str | None
     queue: QueueInfo | None
     messages: list[MessageOut]
+    # The young person has answered the feedback questions (docs/statistics.md).
+    feedback_given: bool = False
 
 
 class TurnOut(BaseModel):

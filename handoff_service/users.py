@@ -1,4 +1,5 @@
-"""Staff accounts (counsellor, trainer, admin): created and disabled by an admin, never deleted.
+"""Staff accounts (counsellor, trainer, admin; leader sees statistics only): created and disabled
+by an admin, never deleted.
 
 Disabling or changing a user bumps token_version, so every token issued before stops at once;
 disabling and a new password also revoke every refresh-token family (every login) of the user.

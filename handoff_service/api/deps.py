@@ -163,6 +163,8 @@ def require_role(*roles: str):
 CounsellorDep = Annotated[User, Depends(require_role("counsellor", "admin"))]
 TrainerDep = Annotated[User, Depends(require_role("trainer", "admin"))]
 AdminDep = Annotated[User, Depends(require_role("admin"))]
+# A leader sees the statistics and nothing else (docs/statistics.md).
+LeaderDep = Annotated[User, Depends(require_role("leader", "admin"))]
 
 
 def counsellor_conversation(

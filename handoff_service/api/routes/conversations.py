@@ -255,6 +255,7 @@ def read_conversation(
         topic=conversation.topic,
         queue=queue_ops.queue_info(session, settings, conversation, utcnow()),
         messages=[views.message_out(m) for m in conversation.messages],
+        feedback_given=conversation.feedback is not None,
     )
 
 

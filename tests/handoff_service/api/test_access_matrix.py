@@ -29,14 +29,15 @@ from handoff_service.db import utcnow
 from handoff_service.models import User
 from handoff_service.security import create_access_token
 from tests.utils.factories import make_user
-from tests.utils.service import INTERNAL_TOKEN, start
+from tests.utils.service import INTERNAL_TOKEN, login_headers, start
 from tests.utils.tokens import b64, bearer, signed
 
-STAFF_ROLES = frozenset({"counsellor", "trainer", "admin"})
+STAFF_ROLES = frozenset({"counsellor", "trainer", "admin", "leader"})
 NOT_LOGGED_IN = "Du er ikke logget ind, eller dit login er udløbet."
 WRONG_ROLE = "Din rolle giver ikke adgang til dette."
 REFUSED_INTERNALLY = "Intern API: forkert eller manglende nøgle."
 NOT_YOURS = "Samtalen er ikke din lige nu. Tag den fra køen først."
+LEADER_PASSWORD = "leder-kodeord-1234"  # noqa: S105 - test data
 
 # Who may use a staff route, by path and method: the decision, readable in one place. The first
 # rule that matches wins; the test checks it against the roles the route's dependencies allow.
@@ -60,6 +61,15 @@ ACCESS_RULES: tuple[tuple[str, str, frozenset[str]], ...] = (
         "*",
         frozenset({"counsellor", "admin"}),
     ),
+    # Statistics (docs/statistics.md): the counsellor's registration after closing, its options
+    # for every staff role, the tables and their export for the leader (and the admin).
+    (
+        r"/api/v1/conversations/\{conversation_id\}/registration",
+        "*",
+        frozenset({"counsellor", "admin"}),
+    ),
+    (r"/api/v1/registration-options", "GET", STAFF_ROLES),
+    (r"/api/v1/statistics(/export\.csv)?", "GET", frozenset({"leader", "admin"})),
 )
 # /api/v1 routes anyone may call (the young person's start, pickup, public status, login).
 PUBLIC = {
@@ -79,6 +89,7 @@ YOUNG_NAMED = {
     ("GET", "/api/v1/conversations/{conversation_id}/events"),
     ("POST", "/api/v1/conversations/{conversation_id}/typing"),
     ("POST", "/api/v1/conversations/{conversation_id}/handoff"),
+    ("POST", "/api/v1/conversations/{conversation_id}/feedback"),
 }
 
 
@@ -200,12 +211,18 @@ def test_each_staff_route_lets_through_exactly_the_roles_its_rule_names(client: 
 
 @pytest.fixture
 def world(client: TestClient, session, counsellor_headers, trainer_headers, admin_headers):
-    """A queued conversation, the three roles logged in, and the admin's claims to forge from."""
+    """A queued conversation, the four roles logged in, and the admin's claims to forge from."""
     conversation_id, young, _ = start(client)
     assert client.post(f"/api/v1/conversations/{conversation_id}/handoff", headers=young).is_success
     admin = session.scalar(select(User).where(User.username == "demo-admin"))
     assert admin is not None
-    headers = {"counsellor": counsellor_headers, "trainer": trainer_headers, "admin": admin_headers}
+    make_user(session, "leder", role="leader", password=LEADER_PASSWORD)
+    headers = {
+        "counsellor": counsellor_headers,
+        "trainer": trainer_headers,
+        "admin": admin_headers,
+        "leader": login_headers(client, "leder", LEADER_PASSWORD),
+    }
     return conversation_id, young, headers, admin
 
 
