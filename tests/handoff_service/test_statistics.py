@@ -52,7 +52,7 @@ from tests.utils.factories import make_user
 # Monday 2 November 2026, 10:15 in Copenhagen (CET): ISO week 2026-W45, hour 10.
 START = datetime(2026, 11, 2, 9, 15, tzinfo=UTC)
 WEEK, HOUR = "2026-W45", 10
-SECRET = "ZEBRA-HEMMELIG-7731"
+SECRET = "ZEBRA-HEMMELIG-7731"  # noqa: S105 - a distinctive text, not a password
 
 
 def at(minutes: float) -> datetime:
@@ -315,9 +315,10 @@ def test_no_text_and_no_id_ever_reaches_the_counts(session, script, settings):
             + (c.category, c.hour_of_day, c.count)
             for c in session.scalars(select(StatCell))
         ]
-        rows += [(h.organisation, h.hour_start.isoformat()) for h in session.scalars(
-            select(StatServiceHour)
-        )]
+        rows += [
+            (h.organisation, h.hour_start.isoformat())
+            for h in session.scalars(select(StatServiceHour))
+        ]
         return rows
 
     for rows in (dump(), (purge_expired(session, settings, at(10**6)), dump())[1]):
@@ -332,7 +333,13 @@ def test_no_text_and_no_id_ever_reaches_the_counts(session, script, settings):
     # The tables have no column that could hold an id, a text or a time finer than the hour.
     columns = {c["name"] for c in inspect(session.get_bind()).get_columns("stat_cells")}
     assert columns == {
-        "id", "organisation", "period_week", "hour_of_day", "metric", "category", "count"
+        "id",
+        "organisation",
+        "period_week",
+        "hour_of_day",
+        "metric",
+        "category",
+        "count",
     }
     hour_columns = inspect(session.get_bind()).get_columns("stat_service_hours")
     assert {c["name"] for c in hour_columns} == {"id", "organisation", "hour_start"}
