@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     stale_claim_minutes: float = Field(default=10, gt=0)
     stale_claim_warning_minutes: float = Field(default=2, ge=0)
     stale_check_seconds: float = Field(default=30, gt=0)
+    # The trainer's inbox (handoff_service/trainer_inbox.py): a message whose best two intents are
+    # closer than this is "ambiguous" (the fallback threshold itself is read from bot/config.yml).
+    inbox_ambiguity_margin: float = Field(default=0.1, ge=0, le=1)
     background_jobs: bool = True
 
     @model_validator(mode="after")

@@ -243,3 +243,7 @@ class StatServiceHour(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     organisation: Mapped[str] = mapped_column(String(64))
     hour_start: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The trainer inbox's tables (handoff_service/trainer_inbox.py), so the metadata knows them.
+from handoff_service import trainer_inbox as _trainer_inbox  # noqa: E402, F401

@@ -4,6 +4,11 @@ Each reply is one bot line with the titles of its buttons (quick replies), if it
 REST channel answers `[{"text": "...", "buttons": [{"title": "...", "payload": "..."}]}, ...]`;
 the page sends a button's title as the young person's own message, so only titles are kept.
 
+The action server adds one item of its own to every turn it plans: ``{"custom": {"nlu": {...}}}``
+(intent, confidence, the top of the ranking, whether the safety net lifted the intent and
+whether the bot answered with its bare fallback; no text). It is never shown: :func:`bot_reply`
+keeps it beside the lines, for the trainer's inbox (handoff_service/trainer_inbox.py).
+
 A crisis never waits long for Rasa: calls have a short timeout, and a circuit breaker skips Rasa
 at once after a run of failures, so a hung Rasa costs one timeout, not one per message.
 """
@@ -63,6 +68,28 @@ def bot_lines(payload: list[Any]) -> list[BotLine]:
             merged = tuple(dict.fromkeys(previous.quick_replies + titles))[:MAX_QUICK_REPLIES]
             lines[-1] = BotLine(previous.text, merged)
     return lines
+
+
+class BotReply(list[BotLine]):
+    """Rasa's lines for a turn, and the action server's NLU summary of it (None if it sent none)."""
+
+    def __init__(self, lines: list[BotLine], nlu: dict[str, Any] | None = None) -> None:
+        super().__init__(lines)
+        self.nlu = nlu
+
+
+def nlu_summary(payload: list[Any]) -> dict[str, Any] | None:
+    """The action server's summary of the turn, from its custom item (the last one wins)."""
+    found = None
+    for item in payload:
+        custom = item.get("custom") if isinstance(item, dict) else None
+        if isinstance(custom, dict) and isinstance(custom.get("nlu"), dict):
+            found = custom["nlu"]
+    return found
+
+
+def bot_reply(payload: list[Any]) -> BotReply:
+    return BotReply(bot_lines(payload), nlu_summary(payload))
 
 
 class CircuitBreaker:
@@ -179,4 +206,4 @@ def send_to_rasa(base_url: str, conversation_id: str, text: str, timeout: float)
         raise RasaUnavailable from error
     if not isinstance(payload, list):
         raise RasaUnavailable("unexpected payload")
-    return bot_lines(payload)
+    return bot_reply(payload)

@@ -28,6 +28,7 @@ from handoff_service.logging_privacy import configure_logging
 from handoff_service.migrations import upgrade_database
 from handoff_service.models import AuditEvent, Conversation, ConversationNote, Message
 from handoff_service.statistics import record_many
+from handoff_service.trainer_inbox import forget_conversations
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -78,6 +79,9 @@ def purge_expired(
         )
         # The counsellors' internal notes go with the conversation, the same way.
         session.execute(delete(ConversationNote).where(ConversationNote.conversation_id.in_(ids)))
+        # The trainer's inbox forgets them too: an item goes with its last conversation unless a
+        # trainer accepted it (then only its scrubbed text and label stay).
+        forget_conversations(session, ids)
         conversations += _rowcount(
             session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
         )

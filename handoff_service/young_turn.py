@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from handoff_service import conversations as ops
 from handoff_service import queue as queue_ops
-from handoff_service import views
+from handoff_service import trainer_inbox, views
 from handoff_service.config import Settings
 from handoff_service.db import utcnow
 from handoff_service.domain.status import ConversationStatus, Sender
@@ -201,6 +201,11 @@ def young_turn(
         replies = store_bot_lines(session, conversation, fallback_lines(texts, critical))
     else:
         replies = store_bot_lines(session, conversation, lines)
+        if status_at_start == ConversationStatus.BOT:
+            # Written to the bot, which was unsure: scrubbed into the trainer's inbox.
+            trainer_inbox.collect_turn(
+                session, settings, conversation, text, getattr(lines, "nlu", None), now
+            )
     session.commit()
     _announce(session, settings, broker, conversation, before, replies, now)
     return TurnOut(

@@ -217,6 +217,42 @@ def say_queue_place(turn: Turn, queue_turn: dict[str, Any], crisis: bool = False
         turn.say(f"{prefix}_unknown", queue_position=position)
 
 
+def nlu_summary(tracker: Tracker, fallback: bool) -> dict[str, Any]:
+    """What the classifier made of the turn, for the trainer's inbox: the service reads it from
+    the turn's custom item and never shows it (handoff_service/rasa_client.py). Intent names,
+    confidences and the lexicon rule's id only, never text."""
+    latest = tracker.latest_message or {}
+    intent = latest.get("intent") or {}
+    ranking = [
+        {"intent": entry["name"], "confidence": round(float(entry.get("confidence") or 0.0), 4)}
+        for entry in (latest.get("intent_ranking") or [])[:5]
+        if isinstance(entry, dict) and entry.get("name")
+    ]
+    summary: dict[str, Any] = {
+        "intent": intent.get("name"),
+        "confidence": intent.get("confidence"),
+        "ranking": ranking,
+        "fallback": fallback,
+    }
+    net = latest.get("risk_safety_net")
+    if isinstance(net, dict):
+        summary["safety_net"] = {
+            key: net.get(key)
+            for key in ("intent", "original_intent", "original_confidence", "rule_id")
+        }
+    return summary
+
+
+def attach_nlu(dispatcher: CollectingDispatcher, summary: dict[str, Any]) -> None:
+    """On the turn's last message, so the number of bubbles stays what the plan sent; Rasa's REST
+    channel answers it as an item of its own (``{"custom": {"nlu": …}}``)."""
+    if dispatcher.messages:
+        last = dispatcher.messages[-1]
+        last["custom"] = {**(last.get("custom") or {}), "nlu": summary}
+    else:
+        dispatcher.utter_message(json_message={"nlu": summary})
+
+
 def read_turn(tracker: Tracker) -> TurnInput:
     text = (tracker.latest_message or {}).get("text") or ""
     matches = lexicon().match_all(text)
@@ -297,6 +333,7 @@ class ActionRespond(Action):
             events.append(SlotSet("active_topic", plan.topic))
         if plan.action == "crisis":
             events.append(SlotSet("danger_kind", plan.danger))
+        attach_nlu(dispatcher, nlu_summary(tracker, fallback=plan.action == "fallback"))
         return [*events, *turn.events]
 
     # -- steps; each returns the offer it left open ("counsellor", "safety" or None) ---------

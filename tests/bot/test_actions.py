@@ -559,3 +559,46 @@ def test_a_parent_coming_for_the_young_person_drunk_is_no_reassurance(monkeypatc
     assert "utter_glad_you_are_ok" not in responses(messages)
     assert slot(events, "danger_kind") == "drunk_driving"
     assert service.handoffs[-1]["risk"] == "critical"
+
+
+# -- the NLU summary for the trainer's inbox (handoff_service/trainer_inbox.py) ---------------
+
+
+def test_every_planned_turn_carries_the_nlu_summary_on_its_last_message(monkeypatch):
+    FakeService(OPEN).install(monkeypatch)
+    unsure = tracker("nlu_fallback", "asdfgh jeg ved ik")
+    unsure.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.35},
+        {"name": "feeling_sad", "confidence": 0.21},
+        {"name": "conflict_home", "confidence": 0.19},
+    ]
+    messages, _events = respond(unsure)
+    summary = messages[-1]["custom"]["nlu"]
+    assert summary["intent"] == "nlu_fallback"
+    assert summary["fallback"] is True
+    assert summary["ranking"][1] == {"intent": "feeling_sad", "confidence": 0.21}
+    # Names and numbers only: the young person's words never travel with it.
+    assert "asdfgh" not in repr(summary)
+    assert [m for m in messages if m.get("custom")] == [messages[-1]]
+
+
+def test_the_summary_says_when_the_safety_net_lifted_the_intent(monkeypatch):
+    FakeService(OPEN).install(monkeypatch)
+    lifted = tracker("suicidal", "jeg orker ikke at være her mere")
+    lifted.latest_message["risk_safety_net"] = {
+        "rule_id": "suicidal_not_be_here",
+        "matched": "orker ikke at være her",
+        "intent": "suicidal",
+        "original_intent": "feeling_sad",
+        "original_confidence": 0.62,
+    }
+    messages, _events = respond(lifted)
+    summary = messages[-1]["custom"]["nlu"]
+    assert summary["fallback"] is False
+    assert summary["safety_net"] == {
+        "intent": "suicidal",
+        "original_intent": "feeling_sad",
+        "original_confidence": 0.62,
+        "rule_id": "suicidal_not_be_here",
+    }
+    assert "orker" not in repr(summary)
