@@ -32,6 +32,7 @@ from handoff_service.api.routes import (
     queue,
     shifts,
     statistics,
+    trainer,
     users,
 )
 from handoff_service.api_docs import install_api_docs
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         queue.router,
         shifts.router,
         statistics.router,
+        trainer.router,
         users.router,
         audit.router,
         internal.router,

@@ -70,6 +70,13 @@ ACCESS_RULES: tuple[tuple[str, str, frozenset[str]], ...] = (
     ),
     (r"/api/v1/registration-options", "GET", STAFF_ROLES),
     (r"/api/v1/statistics(/export\.csv)?", "GET", frozenset({"leader", "admin"})),
+    # The trainer's inbox (docs/trainer.md) and the counsellor's "botten misforstod" that feeds it.
+    (r"/api/v1/trainer/.*", "*", frozenset({"trainer", "admin"})),
+    (
+        r"/api/v1/conversations/\{conversation_id\}/messages/\{message_id\}/misunderstood",
+        "POST",
+        frozenset({"counsellor", "admin"}),
+    ),
 )
 # /api/v1 routes anyone may call (the young person's start, pickup, public status, login).
 PUBLIC = {
@@ -167,6 +174,7 @@ def rule_for(route: Route) -> frozenset[str] | None:
 def url(route: Route, conversation_id: str) -> str:
     values = {"conversation_id": conversation_id, "user_id": "1", "shift_id": "1"}
     values["exception_id"] = "1"
+    values["item_id"] = values["message_id"] = "1"
     names = re.findall(r"\{(\w+)\}", route.path)
     missing = [name for name in names if name not in values]
     assert not missing, f"{route.label}: teach the matrix a value for {missing}"
