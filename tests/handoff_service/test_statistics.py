@@ -374,3 +374,60 @@ def test_each_hour_with_a_counsellor_on_shift_is_counted_once(session):
         {("default", "2026-W45", hour, "service_hours", "all"): 1 for hour in (10, 11, 12)}
     )
     assert len(list(session.scalars(select(StatServiceHour)))) == 3
+
+
+# -- two records of one conversation at once (PostgreSQL: row locks) ---------------------------
+
+
+@pytest.mark.postgres
+def test_two_concurrent_records_of_one_conversation_never_double_count(client, session):
+    """A records feedback and holds its transaction open; B changes the topic meanwhile. B waits
+    for A's lock, then diffs against what A stored: every cell ends at exactly one."""
+    import threading
+
+    factory = client.app.state.session_factory
+    conversation, _ = ops.create_conversation(session)
+    conversation.created_at = START
+    record(session, conversation)
+    session.commit()
+    conversation_id = conversation.id
+    a_recorded, errors = threading.Event(), []
+
+    def a() -> None:
+        try:
+            with factory() as own:
+                mine = own.get(Conversation, conversation_id)
+                assert mine is not None
+                save_feedback(own, mine, FeedbackIn(helped="ja"))
+                a_recorded.set()
+                threading.Event().wait(0.5)
+                own.commit()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+            a_recorded.set()
+
+    def b() -> None:
+        try:
+            a_recorded.wait(5)
+            with factory() as own:
+                mine = own.get(Conversation, conversation_id)
+                assert mine is not None and mine.feedback is None  # A has not committed yet
+                mine.topic = "violence"
+                record(own, mine)
+                own.commit()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert not errors, errors
+    expected = here(started__all=1, risk_all__normal=1, topic__violence=1, feedback_helped__ja=1)
+    assert cells(session) == expected
+    stored = session.get(Conversation, conversation_id, populate_existing=True)
+    assert stored is not None
+    record(session, stored)
+    session.commit()
+    assert cells(session) == expected
