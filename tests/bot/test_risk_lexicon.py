@@ -947,3 +947,63 @@ def test_v8_concepts_are_critical(lexicon: RiskLexicon, text: str, intent: str) 
 def test_v8_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
     match = lexicon.match(text)
     assert match is None or match.risk != "critical", (text, match)
+
+
+# --------------------------------------------------------------------------- #
+# Version 9: cutting named without "mig" (starting again, not managing to stop,
+# what it helps against), inverted word order, wishing to be dead, asking how,
+# no reason to live, "dræbe mig selv"; thrown out into the cold, a drunk parent
+# in the car about to drive, hiding behind a door someone is hammering on,
+# alcohol poisoning told as symptoms, all one's pills; and threats or pushes
+# from someone else read as violence, not as suicide or self-harm.
+# --------------------------------------------------------------------------- #
+
+V9_CRITICAL = [
+    ("efter en god måned er jeg startet på at skære igen", "self_harm"),
+    ("i nat begyndte jeg at cutte igen", "self_harm"),
+    ("jeg prøver at stoppe med at skære men det går ikke", "self_harm"),
+    ("det eneste der gør mig rolig er at ridse mig", "self_harm"),
+    ("når det bliver for meget ridser jeg mig selv med en passer", "self_harm"),
+    ("jeg sh'er stadig nogle gange", "self_harm"),
+    ("min veninde så mine ar i omklædningsrummet", "self_harm"),
+    ("jeg hamrede mine knoer ind i muren", "self_harm"),
+    ("jeg ville ønske jeg aldrig var født", "suicidal"),
+    ("gid jeg kunne sove for evigt", "suicidal"),
+    ("hvordan dør man uden at det gør ondt", "suicidal"),
+    ("der er ingen grund til at være her", "suicidal"),
+    ("har overvejet at dræbe mig selv", "suicidal"),
+    ("hvis de skændes igen tager jeg mit liv", "suicidal"),
+    ("det ville være en befrielse hvis jeg bare var død", "suicidal"),
+    ("jeg gider ikke vågne op mere", "suicidal"),
+    ("far har låst mig ude og det fryser, han åbner ikke", "immediate_danger"),
+    ("stedmor smed mig ud i aftes og jeg ved ikke hvor jeg skal sove", "immediate_danger"),
+    ("mor er fuld og sidder i bilen og vil køre med min lillebror", "immediate_danger"),
+    ("han banker på døren og jeg har låst mig inde på toilettet", "immediate_danger"),
+    ("har drukket en hel flaske og kan ikke stå", "immediate_danger"),
+    ("jeg har lige taget alle mine antidepressive", "immediate_danger"),
+]
+
+V9_NOT_CRITICAL = [
+    "han har truet med at slå mig ihjel",
+    "min stedfar skubber mig ind i væggen hver gang han er fuld",
+    "han skubbede mig så jeg slog hovedet mod skabet",
+    "jeg skal stoppe med at skære løg så fint",
+    "jeg tænker meget på døden efter min morfar døde",
+    "jeg blev låst ude af min instagram",
+    "far kører tit når han har drukket",
+    "hun bankede på døren for at sige aftensmaden er klar",
+    "han slår takten på bordet med hænderne",
+]
+
+
+@pytest.mark.parametrize("text,intent", V9_CRITICAL)
+def test_v9_concepts_are_critical(lexicon: RiskLexicon, text: str, intent: str) -> None:
+    match = lexicon.match(text)
+    assert match is not None and match.risk == "critical", (text, match)
+    assert match.intent == intent, (text, match)
+
+
+@pytest.mark.parametrize("text", V9_NOT_CRITICAL)
+def test_v9_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is None or match.risk != "critical", (text, match)
