@@ -37,15 +37,24 @@ const KEY_COLOURS = {
   nej: "#a3231b",
 };
 
-// How each table is drawn; anything not listed is a plain bar chart.
+// How each table is drawn. Every table has its categories as rows and the weeks, months or hours
+// as columns. `overTime`: the columns along the bottom, one line or bar series per row; the others
+// show each row's total for the whole period (one bar per category), the grid is in the table.
 const LOOK = {
-  volume: { wide: true, line: true },
+  volume: { wide: true, line: true, overTime: true },
   topics: { horizontal: true, share: true },
-  risk_by_hour: { wide: true, stacked: true },
-  registration_topics: { horizontal: true, share: true },
-  referral: { horizontal: true },
-  outcome: { horizontal: true },
-  service_hours: { wide: true },
+  risk_by_hour: { wide: true, stacked: true, overTime: true },
+  wait: { share: true },
+  handling: { share: true },
+  feedback_helped: { share: true },
+  feedback_write_again: { share: true },
+  feedback_rating: { share: true },
+  registration_topics: { horizontal: true },
+  age: { share: true },
+  gender: { share: true },
+  referral: { horizontal: true, share: true },
+  outcome: { horizontal: true, share: true },
+  service_hours: { wide: true, overTime: true },
 };
 
 const session = new StaffSession({
@@ -66,7 +75,7 @@ const state = { data: null, charts: [] };
 
 // -- small helpers ------------------------------------------------------------------------------
 
-const suppressed = (value) => value === SUPPRESSED || typeof value === "string";
+const suppressed = (value) => value === SUPPRESSED;
 const shown = (value) => (value === null || value === undefined ? "–" : suppressed(value) ? SUPPRESSED : NUMBER.format(value));
 const numeric = (value) => typeof value === "number" && Number.isFinite(value);
 
@@ -94,34 +103,20 @@ function periodWords(value) {
 
 // -- reading a table as a chart --------------------------------------------------------------
 
-// The axis along the bottom: the columns, unless the rows are the time axis (weeks, months,
-// hours) and the columns are not, or there is only one column (one bar per row).
-function orient(table) {
+// What the chart shows: over time (the columns along the bottom, a series per row), or each row's
+// total for the period (one bar per category, in one colour per known key).
+function orient(table, look) {
   const columns = table.columns || [];
   const rows = table.rows || [];
-  const timeLike = (items) => items.length > 0 && items.every((item) => WEEK.test(item.key) || MONTH.test(item.key) || HOUR.test(item.key));
-  if (columns.length <= 1) {
+  if (look.overTime && columns.length > 1) {
     return {
-      categories: rows.map((row) => ({ key: row.key, label: row.label })),
-      series: [
-        {
-          key: columns[0] ? columns[0].key : "total",
-          label: columns[0] ? columns[0].label : "I alt",
-          values: rows.map((row) => (columns.length ? row.cells[0] : row.total)),
-          perCategoryKeys: true,
-        },
-      ],
-    };
-  }
-  if (timeLike(rows) && !timeLike(columns)) {
-    return {
-      categories: rows.map((row) => ({ key: row.key, label: row.label })),
-      series: columns.map((column, index) => ({ key: column.key, label: column.label, values: rows.map((row) => row.cells[index]) })),
+      categories: columns.map((column) => ({ key: column.key, label: column.label })),
+      series: rows.map((row) => ({ key: row.key, label: row.label, values: row.cells })),
     };
   }
   return {
-    categories: columns.map((column) => ({ key: column.key, label: column.label })),
-    series: rows.map((row) => ({ key: row.key, label: row.label, values: row.cells })),
+    categories: rows.map((row) => ({ key: row.key, label: row.label })),
+    series: [{ key: "total", label: "I alt", values: rows.map((row) => row.total), perCategoryKeys: true }],
   };
 }
 
@@ -143,7 +138,8 @@ function summaryOf(table, shape, look) {
     }),
   );
   if (best) {
-    const where = shape.categories[best.index].label;
+    const category = shape.categories[best.index];
+    const where = HOUR.test(category.key) ? `kl. ${category.label}` : category.label;
     const which = shape.series.length > 1 ? ` (${best.series.label})` : "";
     const share = look.share && numeric(total) && total > 0 ? `, ${PERCENT.format(best.value / total)} af alle` : "";
     parts.push(`Flest: ${where}${which} med ${NUMBER.format(best.value)}${share}.`);
@@ -235,6 +231,8 @@ function drawChart(canvas, shape, look) {
       responsive: true,
       maintainAspectRatio: false,
       indexAxis: horizontal ? "y" : "x",
+      // Room for the "<5" marks at the ends of the axes.
+      layout: { padding: { top: 6, right: 18 } },
       scales: horizontal ? { x: valueAxis, y: indexAxis } : { x: indexAxis, y: valueAxis },
       plugins: {
         legend: { display: multi, position: "bottom", labels: { boxWidth: 14, color: "#1c1f23" } },
@@ -296,7 +294,7 @@ function hasSuppressed(table) {
 
 function card(table) {
   const look = LOOK[table.id] || {};
-  const shape = orient(table);
+  const shape = orient(table, look);
   const headingId = `chart-${table.id}-heading`;
   const summaryId = `chart-${table.id}-summary`;
   const summary = summaryOf(table, shape, look);
@@ -304,8 +302,8 @@ function card(table) {
   const canvas = el("canvas", {
     attrs: { id: `chart-${table.id}`, role: "img", "aria-label": `${table.title}. ${summary}` },
   });
-  const tall = look.horizontal && shape.categories.length > 6;
-  const box = el("div", { className: `chart-box${tall ? " tall" : ""}` }, [canvas]);
+  const size = look.horizontal && shape.categories.length > 10 ? " taller" : look.horizontal && shape.categories.length > 5 ? " tall" : "";
+  const box = el("div", { className: `chart-box${size}` }, [canvas]);
   const note = hasSuppressed(table)
     ? el("p", { className: "suppressed-note", text: "Tal under 5 vises ikke. De står som „<5“ i tabellen." })
     : null;
@@ -336,6 +334,8 @@ function card(table) {
 
 // -- the page ---------------------------------------------------------------------------------
 
+// Median and 90th percentile come as words from the service ("under 15 min"), all "<5" when
+// fewer than 5 conversations are behind them.
 function renderKeyFigures(summaries) {
   const list = $("key-figures");
   const words = {
@@ -346,14 +346,22 @@ function renderKeyFigures(summaries) {
   for (const [key, title] of Object.entries(words)) {
     const figures = summaries && summaries[key];
     if (!figures) continue;
-    const minutes = (value) => (value === null || value === undefined ? "–" : suppressed(value) ? SUPPRESSED : `${NUMBER.format(value)} min`);
+    let main;
+    let sub;
+    if (figures.n === 0) {
+      main = "Ingen samtaler i perioden";
+      sub = "";
+    } else if (suppressed(figures.n) || suppressed(figures.median)) {
+      main = "Under 5 samtaler";
+      sub = " · vises ikke, så ingen kan genkendes";
+    } else {
+      main = `Median ${figures.median}`;
+      sub = ` · 9 ud af 10: ${figures.p90} · ${shown(figures.n)} samtaler`;
+    }
     items.push(
       el("div", { className: "figure" }, [
         el("dt", { text: title }),
-        el("dd", {}, [
-          el("span", { className: "figure-main", text: `Median ${minutes(figures.median)}` }),
-          el("span", { className: "figure-sub", text: ` · 9 ud af 10 under ${minutes(figures.p90)} · ${shown(figures.n)} samtaler` }),
-        ]),
+        el("dd", {}, [el("span", { className: "figure-main", text: main }), sub ? el("span", { className: "figure-sub", text: sub }) : null]),
       ]),
     );
   }
