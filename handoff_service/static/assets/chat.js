@@ -458,6 +458,8 @@ function updateFeedback() {
     ui.fbForm.reset();
     ui.fbError.textContent = "";
     ui.fbThanks.textContent = "";
+    // One box at a time on a phone: the code stays one tap away under "Gem min kode".
+    if (!ui.codePanel.hidden) showCode(false);
     scrollToEnd();
   }
 }
