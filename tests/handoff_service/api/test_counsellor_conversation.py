@@ -163,9 +163,16 @@ def test_message_text_lives_only_in_the_messages_table(session):
         for column in table.columns
         if column.type.python_type is str and (getattr(column.type, "length", None) or 10_000) > 200
     }
-    # The counsellors' internal notes are the one other text: staff only and deleted with the
-    # conversation (tests/handoff_service/api/test_shift_tools.py).
-    assert text_columns == {"messages.text", "conversation_notes.text", "users.password_hash"}
+    # The counsellors' internal notes are one other text: staff only and deleted with the
+    # conversation (tests/handoff_service/api/test_shift_tools.py). The trainer's inbox is the
+    # other: scrubbed of personal data, linked to no conversation, deleted with its last one
+    # unless accepted (tests/handoff_service/test_trainer_inbox.py).
+    assert text_columns == {
+        "messages.text",
+        "conversation_notes.text",
+        "trainer_inbox_items.text",
+        "users.password_hash",
+    }
 
 
 def test_a_counsellors_reply_is_measured_after_nfc_like_the_young_persons(
