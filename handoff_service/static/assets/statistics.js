@@ -42,7 +42,7 @@ const KEY_COLOURS = {
 // show each row's total for the whole period (one bar per category), the grid is in the table.
 const LOOK = {
   volume: { wide: true, line: true, overTime: true },
-  topics: { horizontal: true, share: true },
+  topics: { wide: true, horizontal: true, share: true },
   risk_by_hour: { wide: true, stacked: true, overTime: true },
   wait: { share: true },
   handling: { share: true },
