@@ -32,7 +32,7 @@ def create_conversation(session: Session) -> tuple[Conversation, str]:
     )
     session.add(conversation)
     session.flush()
-    record(session, conversation)  # the statistics (docs/statistics.md)
+    record(session, conversation, fresh=True)  # the statistics (docs/statistics.md)
     return conversation, token
 
 

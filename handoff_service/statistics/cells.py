@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,6 +30,23 @@ _CELL_KEY = ("organisation", "period_week", "hour_of_day", "metric", "category")
 
 def _insert(session: Session):
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(session: Session) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE SET count = count + excluded.count, built once per
+    dialect and run with one parameter set per cell (a cached statement, not a new one)."""
+    name = session.get_bind().dialect.name
+    if name not in _UPSERTS:
+        table = StatCell.__table__
+        statement = _insert(session)(table)
+        _UPSERTS[name] = statement.on_conflict_do_update(
+            index_elements=list(_CELL_KEY),
+            set_={"count": table.c.count + statement.excluded.count},
+        )
+    return _UPSERTS[name]
 
 
 def _lock(session: Session, ids: list[str]) -> None:
@@ -105,23 +123,25 @@ def apply_deltas(session: Session, deltas: Counter[CellKey]) -> None:
     changes = sorted((key, delta) for key, delta in deltas.items() if delta)
     if not changes:
         return
-    insert = _insert(session)
-    statement = insert(StatCell.__table__).values(
-        [{**dict(zip(_CELL_KEY, key, strict=True)), "count": delta} for key, delta in changes]
+    # Sorted, so concurrent transactions lock the cells in the same order (no deadlock).
+    session.execute(
+        _upsert(session),
+        [{**dict(zip(_CELL_KEY, key, strict=True)), "count": delta} for key, delta in changes],
     )
-    statement = statement.on_conflict_do_update(
-        index_elements=list(_CELL_KEY),
-        set_={"count": StatCell.__table__.c.count + statement.excluded.count},
-    )
-    session.execute(statement)
 
 
-def record_many(session: Session, conversations: Sequence[Conversation]) -> None:
-    """Bring the conversations' contributions to the counts up to date (see the module doc)."""
+def record_many(
+    session: Session, conversations: Sequence[Conversation], *, fresh: bool = False
+) -> None:
+    """Bring the conversations' contributions to the counts up to date (see the module doc).
+
+    `fresh`: the conversations were inserted in this transaction, so no other transaction can
+    see them and the lock is skipped (conversation creation, on the young person's first call)."""
     if not conversations:
         return
     session.flush()
-    _lock(session, sorted({c.id for c in conversations}))
+    if not fresh:
+        _lock(session, sorted({c.id for c in conversations}))
     replies = _first_counsellor_messages(session, conversations)
     deltas: Counter[CellKey] = Counter()
     for conversation in conversations:
@@ -138,8 +158,8 @@ def record_many(session: Session, conversations: Sequence[Conversation]) -> None
     session.flush()
 
 
-def record(session: Session, conversation: Conversation) -> None:
-    record_many(session, [conversation])
+def record(session: Session, conversation: Conversation, *, fresh: bool = False) -> None:
+    record_many(session, [conversation], fresh=fresh)
 
 
 # -- service hours ---------------------------------------------------------------------------
