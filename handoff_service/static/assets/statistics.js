@@ -221,7 +221,8 @@ function drawChart(canvas, shape, look) {
     // Room for the "<5" marks above the tallest bar.
     grace: "8%",
   };
-  const indexAxis = { stacked: Boolean(look.stacked), grid: { display: false }, ticks: { autoSkip: true, maxRotation: 0 } };
+  // Category names are never skipped; weeks and hours may be (every other label on a phone).
+  const indexAxis = { stacked: Boolean(look.stacked), grid: { display: false }, ticks: { autoSkip: !look.horizontal, maxRotation: 0 } };
   return new window.Chart(canvas, {
     type: look.line && shape.categories.length > 1 ? "line" : "bar",
     data: { labels: shape.categories.map((category) => category.label), datasets },
