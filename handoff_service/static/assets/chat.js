@@ -837,6 +837,9 @@ ui.message.addEventListener("input", () => {
 });
 ui.askHuman.addEventListener("click", askForCounsellor);
 ui.fbForm.addEventListener("submit", sendFeedback);
+ui.fbForm.addEventListener("change", () => {
+  ui.fbError.textContent = "";
+});
 ui.fbSkip.addEventListener("click", () => feedbackFinished(null));
 function showCode(open) {
   ui.codePanel.hidden = !open;
