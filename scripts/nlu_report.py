@@ -101,12 +101,30 @@ INDEPENDENT = {
     ),
     # Two more files, each by a separate writer who saw neither data/nlu, the lexicon, the
     # content nor the other files; scored once after lexicon version 8 was final.
-    "probe6": (TESTS / "nlu_probe6.yml", "new (issue 11), scored once after lexicon v8"),
-    "probe7": (TESTS / "nlu_probe7.yml", "new (issue 11), scored once after lexicon v8"),
+    "probe6": (
+        TESTS / "nlu_probe6.yml",
+        "issue 11, scored once after lexicon v8; its misses were then read for lexicon "
+        "version 9 and the v9 data round (categories, not its wording)",
+    ),
+    "probe7": (
+        TESTS / "nlu_probe7.yml",
+        "issue 11, scored once after lexicon v8; its misses were then read for lexicon "
+        "version 9 and the v9 data round (categories, not its wording)",
+    ),
+    # Two more files by two more separate writers (who saw neither data/nlu, the lexicon, the
+    # content nor the other files); scored once after lexicon version 9 and the v9 data.
+    "probe8": (
+        TESTS / "nlu_probe8.yml",
+        "new (issue 11), scored once after lexicon v9 and v9 data",
+    ),
+    "probe9": (
+        TESTS / "nlu_probe9.yml",
+        "new (issue 11), scored once after lexicon v9 and v9 data",
+    ),
 }
 #: The files scored once after the data was final: the honest estimate (the confusion matrix and
 #: the headline goals use them when they exist).
-FINAL_FILES = ("probe6", "probe7")
+FINAL_FILES = ("probe8", "probe9")
 SHIPPED_CONFIG = ROOT / "bot" / "config.yml"
 WORK = ROOT / "results" / "nlu_report"
 DOC = ROOT / "docs" / "nlu.md"
@@ -1492,7 +1510,13 @@ What did not help, or was not tried:
   lexicon version 8 (self-injury other than cutting, farewell and hopelessness, danger told by
   what is happening: concepts, not their wording), so their lexicon figures are optimistic from
   version 8 on. nlu_probe6 and nlu_probe7, by two more separate writers, were scored once after
-  version 8 was final: they are the honest estimate now.
+  version 8 was final; their misses then guided lexicon version 9 (cutting named without "mig",
+  inverted word order, wishing to be dead, being thrown out into the cold, a drunk parent in the
+  car, poisoning told as symptoms; threats from others kept as violence) and the v9 data round
+  (data/nlu/everyday_v9.yml: short conversation control, service questions, sadness, anxiety,
+  neglect, violence told as what happened), concepts and not their wording, so their figures are
+  optimistic from then on. nlu_probe8 and nlu_probe9, by two more separate writers, were scored
+  once after version 9 and the v9 data were final: they are the honest estimate now.
 """
 
 OUT_OF_SCOPE = """\
