@@ -2,11 +2,12 @@
 
     python -m handoff_service.retention [--dry-run]
 
-Closed conversations whose closed_at is older than RETENTION_DAYS go, with every message (the
-only place message text lives). So do conversations that never left the bot and have been idle
-as long. Deleted means gone: rows are DELETEd, nothing is flagged; the statistics are brought up
-to date first, so the counts (no text, no ids) stay as they were. Audit events (ids and actions,
-never text) are kept AUDIT_RETENTION_DAYS. Waiting and active conversations are never touched.
+Closed conversations whose closed_at is older than RETENTION_DAYS go, with every message and
+Rasa's tracker of the conversation (the places message text lives). So do conversations that
+never left the bot and have been idle as long. Deleted means gone: rows are DELETEd, nothing is
+flagged; the statistics are brought up to date first, so the counts (no text, no ids) stay as
+they were. Audit events (ids and actions, never text) are kept AUDIT_RETENTION_DAYS. Waiting and
+active conversations are never touched.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from handoff_service.domain.status import ConversationStatus
 from handoff_service.logging_privacy import configure_logging
 from handoff_service.migrations import upgrade_database
 from handoff_service.models import AuditEvent, Conversation, ConversationNote, Message
+from handoff_service.rasa_trackers import purge_trackers
 from handoff_service.statistics import record_many
 from handoff_service.trainer_inbox import forget_conversations
 
@@ -73,6 +75,9 @@ def purge_expired(
         # The statistics first, in the same transaction: deleting never changes the counts
         # (handoff_service/statistics/, docs/statistics.md).
         record_many(session, batch)
+        # Rasa's trackers hold the same text: gone before the conversation that names them
+        # (handoff_service/rasa_trackers.py); a failure leaves the batch for the next run.
+        purge_trackers(settings.rasa_tracker_url, ids)
         # Messages first and explicitly, so nothing depends on the database's cascade settings.
         messages += _rowcount(
             session.execute(delete(Message).where(Message.conversation_id.in_(ids)))

@@ -36,3 +36,33 @@ def test_a_rasa_restart_keeps_the_conversations_context(api, live_stack):
     restore_stack(live_stack)
 
     assert say(api, restarted, FOLLOW_UP) == with_context
+
+
+def test_retention_deletes_the_conversations_tracker_with_its_text(api, live_stack):
+    from datetime import timedelta
+
+    from handoff_service.config import Settings
+    from handoff_service.db import make_engine, make_session_factory, utcnow
+    from handoff_service.rasa_trackers import tracker_events
+    from handoff_service.retention import purge_expired
+
+    conversation = start(api)
+    body, headers = conversation
+    words = "min mor drikker og jeg gemmer mig i kolonihavehuset"
+    say(api, conversation, words)
+    assert any(words in event for event in tracker_events(live_stack.tracker_url, body["id"]))
+
+    settings = Settings(
+        database_url=live_stack.database_url, rasa_tracker_url=live_stack.tracker_url
+    )
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            later = utcnow() + timedelta(days=settings.retention_days + 1)
+            assert purge_expired(session, settings, later).conversations >= 1
+    finally:
+        engine.dispose()
+
+    assert tracker_events(live_stack.tracker_url, body["id"]) == []
+    gone = api.get(f"/api/v1/conversations/{body['id']}", headers=headers)
+    assert gone.status_code in (401, 404)
