@@ -16,7 +16,12 @@ from handoff_service.security import hash_password
 
 logger = logging.getLogger(__name__)
 
-DEMO_USERS = (("demo", "counsellor"), ("demo-traener", "trainer"), ("demo-admin", "admin"))
+DEMO_USERS = (
+    ("demo", "counsellor"),
+    ("demo-traener", "trainer"),
+    ("demo-admin", "admin"),
+    ("demo-leder", "leader"),
+)
 EXAMPLE_SHIFTS = [(weekday, time(17), time(21), 2) for weekday in range(4)]  # Mon-Thu 17-21
 EXAMPLE_CLOSED_DATES = ((12, 24, "Juleaften"), (12, 25, "Juledag"), (12, 31, "Nytårsaften"))
 

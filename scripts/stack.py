@@ -337,7 +337,7 @@ def run() -> int:
         f"  Counsellor dashboard:    http://localhost:{stack.service_port}/counsellor\n"
         f"  API docs (development):  http://localhost:{stack.service_port}/docs\n"
         f"  Development login:       demo / {password}"
-        "  (counsellor; also demo-traener, demo-admin)\n"
+        "  (counsellor; also demo-traener, demo-admin, demo-leder)\n"
         "\n  Ctrl-C stops everything.\n",
         flush=True,
     )
