@@ -335,6 +335,8 @@ def run() -> int:
         "\n"
         f"  Chat for young people:   http://localhost:{stack.service_port}/\n"
         f"  Counsellor dashboard:    http://localhost:{stack.service_port}/counsellor\n"
+        f"  Statistics (leaders):    http://localhost:{stack.service_port}/statistics\n"
+        f"  Trainer's inbox:         http://localhost:{stack.service_port}/trainer\n"
         f"  API docs (development):  http://localhost:{stack.service_port}/docs\n"
         f"  Development login:       demo / {password}"
         "  (counsellor; also demo-traener, demo-admin, demo-leder)\n"
