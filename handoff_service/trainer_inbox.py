@@ -98,6 +98,8 @@ class TrainerInboxItem(Base):
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     labelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When handoff_service/label_export.py wrote it into data/nlu (or found it there already).
+    exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 Index(
