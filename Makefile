@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 NLU ?= data/tests/nlu_holdout.yml
 OUT ?= results/eval-nlu
 
-.PHONY: help envs run test train eval-nlu content-check validate lint clean distclean purge bench bench-turn faults nlu-report
+.PHONY: help envs run test train eval-nlu content-check validate lint clean distclean purge bench bench-turn faults nlu-report export-labels
 
 .DEFAULT_GOAL := help
 
@@ -40,6 +40,18 @@ content-check: envs ## validate the approved content library
 
 validate: envs ## rasa data validate --fail-on-warnings
 	$(BOT_PY) -m rasa data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data data/nlu data/rules
+
+# The trainer's accepted labels into data/nlu (docs/trainer.md): written without marking them,
+# validated with Rasa, then marked exported; a failed validation leaves them unmarked and the
+# change in the working tree to review or revert. DRY_RUN=1 prints what would be written.
+export-labels: envs ## accepted inbox labels into data/nlu, then rasa data validate (DRY_RUN=1)
+ifdef DRY_RUN
+	@$(SERVICE_PY) -m handoff_service.label_export --data-dir data/nlu --dry-run
+else
+	@$(SERVICE_PY) -m handoff_service.label_export --data-dir data/nlu --no-mark
+	$(BOT_PY) -m rasa data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data data/nlu data/rules
+	@$(SERVICE_PY) -m handoff_service.label_export --data-dir data/nlu --mark-only
+endif
 
 # Hard-deletes closed conversations older than RETENTION_DAYS (the service also does it hourly).
 purge: envs ## hard-delete conversations past retention

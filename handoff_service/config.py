@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Copenhagen"
     texts_path: Path = Path(__file__).resolve().parent / "texts_da.yml"
     duty_to_report_path: Path = Path(__file__).resolve().parent / "duty_to_report_da.yml"
+    # The Rasa NLU files POST /api/v1/trainer/export writes accepted labels into
+    # (handoff_service/label_export.py; `make export-labels` passes data/nlu itself).
+    nlu_data_dir: Path = PROJECT_ROOT / "data" / "nlu"
 
     # Rate limits, in this process's memory (one service process; see docs/performance.md).
     messages_per_minute: int = Field(default=30, ge=1)  # per conversation

@@ -7,7 +7,9 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import BaseModel
 
+from handoff_service import label_export
 from handoff_service import trainer_inbox as inbox
 from handoff_service.api.deps import (
     CounsellorConversationDep,
@@ -17,6 +19,7 @@ from handoff_service.api.deps import (
     SettingsDep,
     TrainerDep,
 )
+from handoff_service.db import utcnow
 from handoff_service.domain.status import ConversationStatus
 from handoff_service.schemas import BODY_ERRORS, error_responses
 from handoff_service.trainer_inbox import BatchLabelIn, BatchOut, InboxItemOut, LabelIn
@@ -115,6 +118,38 @@ def undo(item_id: RowId, session: SessionDep, user: TrainerDep) -> InboxItemOut:
         raise _refused(refused, session) from None
     session.commit()
     return inbox.item_out(item)
+
+
+class ExportIn(BaseModel):
+    dry_run: bool = False
+
+
+@router.post(
+    "/trainer/export",
+    response_model=label_export.ExportReport,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 409),
+)
+def export(
+    body: ExportIn, session: SessionDep, settings: SettingsDep, user: TrainerDep
+) -> label_export.ExportReport:
+    """Accepted labels into the Rasa NLU files (`make export-labels` does the same and then
+    validates; this route only writes, see `note`). `{"dry_run": true}`: what would be written,
+    with the lines. Duplicates are skipped, conflicts reported and not written. Audited as
+    labels_exported with counts only."""
+    try:
+        return label_export.export_labels(
+            session,
+            settings.nlu_data_dir,
+            inbox.local_day(utcnow(), settings.timezone).isoformat(),
+            user=user,
+            dry_run=body.dry_run,
+        )
+    except label_export.ExportError:
+        session.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "NLU-filerne kunne ikke opdateres sikkert. Intet er skrevet.",
+        ) from None
 
 
 @router.post(
