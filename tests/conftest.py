@@ -8,6 +8,7 @@ of the service's packages, and never asks for these fixtures.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,8 @@ def live_stack(tmp_path_factory) -> Iterator:
             "`make train` or `make test` trains it"
         )
     workdir = tmp_path_factory.mktemp("stack")
+    # POST /api/v1/trainer/export writes into NLU_DATA_DIR: a copy, never the repo's data/nlu.
+    shutil.copytree(Path(__file__).resolve().parent.parent / "data" / "nlu", workdir / "nlu")
     stack = stack_module.Stack(
         service_port=free_port(),
         rasa_port=free_port(),
@@ -40,6 +43,7 @@ def live_stack(tmp_path_factory) -> Iterator:
         service_env={
             "ENVIRONMENT": "test",
             "DEMO_COUNSELLOR_PASSWORD": "e2e-password",
+            "NLU_DATA_DIR": str(workdir / "nlu"),
             "RASA_TIMEOUT_SECONDS": "60",
             # On a busy test machine the bot's own crisis answer (per kind of danger) is what is
             # tested, not the service's quick fallback (tests/handoff_service/test_rasa_breaker.py).

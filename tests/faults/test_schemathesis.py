@@ -15,6 +15,7 @@ and test_bad_input.py cover it.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,8 @@ def _app():
     # Built at import so schemathesis can parametrize one test per operation; the lifespan
     # (migrations, seed) runs on the first request and stops at the end of the module.
     folder = Path(tempfile.mkdtemp(prefix="schemathesis-"))
+    # POST /api/v1/trainer/export writes here, never into the repo's data/nlu.
+    shutil.copytree(Path(__file__).resolve().parents[2] / "data" / "nlu", folder / "nlu")
     return create_app(
         Settings(
             environment="test",
@@ -51,6 +54,7 @@ def _app():
             demo_counsellor_password=DEMO_PASSWORD,
             seed_demo_data=True,
             background_jobs=False,
+            nlu_data_dir=folder / "nlu",
         )
     )
 

@@ -70,7 +70,8 @@ ACCESS_RULES: tuple[tuple[str, str, frozenset[str]], ...] = (
     ),
     (r"/api/v1/registration-options", "GET", STAFF_ROLES),
     (r"/api/v1/statistics(/export\.csv)?", "GET", frozenset({"leader", "admin"})),
-    # The trainer's inbox (docs/trainer.md) and the counsellor's "botten misforstod" that feeds it.
+    # The trainer's inbox, its export into data/nlu (POST /api/v1/trainer/export; docs/trainer.md)
+    # and the counsellor's "botten misforstod" that feeds it.
     (r"/api/v1/trainer/.*", "*", frozenset({"trainer", "admin"})),
     (
         r"/api/v1/conversations/\{conversation_id\}/messages/\{message_id\}/misunderstood",
