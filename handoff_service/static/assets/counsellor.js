@@ -69,6 +69,7 @@ const state = {
   queueRefresh: null,
   conversation: null, // the counsellor view of the open conversation
   messageIds: new Set(),
+  flagged: new Set(), // bot lines this tab sent to the trainer ("Botten misforstod")
   conversationStream: null,
   me: null,
   changes: 0, // this tab's own changes to the open conversation: a re-read older than one is stale
@@ -568,6 +569,8 @@ function renderStatus() {
   for (const control of [ui.replyText, ui.sendReply, ui.leaveLater, ui.release, ui.close, ui.outcome]) {
     control.disabled = !open;
   }
+  // "Botten misforstod": for the holder and for admins, like the route.
+  ui.transcript.classList.toggle("can-flag", open || Boolean(state.me && state.me.role === "admin"));
   ui.anonymity.hidden = view.anonymity_broken;
   ui.duty.classList.toggle("urgent", Boolean(view.anonymity_broken));
   if (view.anonymity_broken) ui.duty.open = true;
@@ -590,12 +593,60 @@ function addMessage(message) {
       el("span", { className: "sender", text: SENDER_NAMES[message.sender] || message.sender }),
       el("span", { text: ` · ${clockTime(message.created_at)}` }),
     ]),
-    el("p", { className: "message-text", text: message.text }),
+    el("p", { className: "message-text", text: message.text, attrs: { id: `message-${message.id}-text` } }),
     buttons,
+    message.sender === "bot" ? flagLine(message.id) : null,
   ]);
   const later = [...ui.transcript.children].find((li) => Number(li.dataset.id) > message.id);
   ui.transcript.insertBefore(node, later || null);
   ui.transcriptRegion.scrollTop = ui.transcriptRegion.scrollHeight;
+}
+
+// "Botten misforstod" under each bot line (never the young person's or a counsellor's): the
+// young person's message before it goes into the trainer's inbox, scrubbed (docs/trainer.md).
+// Shown only to the holder of the conversation and to admins (the route refuses anyone else).
+function flagLine(messageId) {
+  const done = state.flagged.has(messageId);
+  const button = el("button", {
+    className: "flag-bot",
+    text: "Botten misforstod",
+    attrs: {
+      type: "button",
+      "data-flag": String(messageId),
+      "aria-describedby": `message-${messageId}-text`,
+      ...(done ? { disabled: "" } : {}),
+    },
+  });
+  const note = el("span", {
+    className: "flag-note",
+    attrs: { tabindex: "-1" },
+    text: done ? "Tak – beskeden er sendt til træneren" : "",
+  });
+  return el("p", { className: "flag-line" }, [button, note]);
+}
+
+async function flagMisunderstood(button) {
+  const view = state.conversation;
+  const messageId = Number(button.dataset.flag);
+  const note = button.parentElement.querySelector(".flag-note");
+  if (!view || button.disabled) return;
+  button.disabled = true;
+  note.classList.remove("error");
+  note.textContent = "";
+  try {
+    await authed(
+      `${API}/conversations/${encodeURIComponent(view.id)}/messages/${messageId}/misunderstood`,
+      { method: "POST" },
+    );
+    state.flagged.add(messageId);
+    note.textContent = "Tak – beskeden er sendt til træneren";
+  } catch (error) {
+    button.disabled = false;
+    if (error instanceof ApiError && error.status === 401) return;
+    note.classList.add("error");
+    note.textContent = `Det blev ikke sendt: ${error instanceof ApiError ? error.message : "ukendt fejl. Prøv igen."}`;
+  }
+  note.focus();
 }
 
 function followConversation(id) {
@@ -751,6 +802,10 @@ ui.claimCancel.addEventListener("click", () => {
   else ui.claim.focus();
 });
 ui.stillHere.addEventListener("click", stillHere);
+ui.transcript.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-flag]");
+  if (button) flagMisunderstood(button);
+});
 ui.staleOpen.addEventListener("click", () => {
   const id = state.staleWarning;
   hideStaleWarning();
