@@ -1,0 +1,315 @@
+"""The trainer's inbox page (issue #14) and the counsellor's "Botten misforstod", on the real
+stack: inbox items are made by young people writing to the real bot (messages it is unsure
+about, docs/trainer.md) and by a counsellor flagging a bot line on the dashboard; never a mocked
+backend. Labelled by keyboard and undone, a batch discarded, the 403 gate for a counsellor, the
+scrubbing visible on the page, axe-core clean, screenshots at 360 px and 1280 px in /tmp/shots.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.utils.browser import COUNSELLOR, LAPTOP, PHONE, run_axe
+from tests.utils.e2e import login, start
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = COUNSELLOR["password"]  # the stack gives every demo user the same one
+SHOTS = Path(tempfile.gettempdir()) / "shots"  # looked at by hand
+INBOX = "/api/v1/trainer/inbox"
+# Short, vague messages the bot is unsure about (nlu_fallback or a low, split confidence), so
+# they go into the inbox; more than needed, because another model may be sure about some.
+UNSURE = (
+    "måske",
+    "hmm",
+    "hvad",
+    "øhh",
+    "mja",
+    "hva så",
+    "nåh okay",
+    "jaaa men",
+    "ved ikk helt",
+    "pff",
+    "altså",
+    "hmm ja nej",
+)
+PHONE_TEXT = "han ringer til mig på 22 33 44 55 hele tiden og jeg ved ikke hvad jeg skal"
+
+
+def shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/counsellor")
+    page.get_by_label("Brugernavn", exact=True).fill(username)
+    page.get_by_label("Adgangskode", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log ind").click()
+
+
+def no_axe_violations(page: Page, name: str) -> None:
+    violations = run_axe(page, name)
+    assert violations == [], violations
+
+
+def no_sideways_scrolling(page: Page) -> None:
+    width = page.viewport_size["width"]
+    overflowing = page.evaluate(
+        """(width) => [...document.querySelectorAll('body *')]
+            .filter(el => el.getClientRects().length
+                && el.getBoundingClientRect().right > width + 1)
+            .map(el => el.id || el.className || el.tagName)""",
+        width,
+    )
+    assert overflowing == [], f"wider than the screen: {overflowing}"
+
+
+@pytest.fixture
+def fresh_inbox(live_stack) -> None:
+    """Each test starts with an empty inbox (the stack is shared by every browser test)."""
+    path = live_stack.database_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path, timeout=30)) as connection, connection:
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("DELETE FROM trainer_inbox_items")
+
+
+def trainer(api: httpx.Client) -> dict[str, str]:
+    return login(api, "demo-traener")
+
+
+def inbox(api: httpx.Client, **params) -> list[dict]:
+    response = api.get(INBOX, params=params, headers=trainer(api))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def unsure_items(api: httpx.Client, wanted: int) -> list[dict]:
+    """Young people write vague messages to the bot until `wanted` are in the inbox."""
+    for text in UNSURE:
+        body, young = start(api)
+        sent = api.post(
+            f"/api/v1/conversations/{body['id']}/messages", json={"text": text}, headers=young
+        )
+        assert sent.status_code == 200, sent.text
+        items = inbox(api)
+        if len(items) >= wanted:
+            return items
+    pytest.fail(f"the bot was sure about too many messages: {[i['text'] for i in inbox(api)]}")
+
+
+def item_ids(page: Page) -> list[int]:
+    return [
+        int(i) for i in page.locator("#items > li").evaluate_all("n => n.map(x => x.dataset.id)")
+    ]
+
+
+def focused_id(page: Page) -> int | None:
+    value = page.evaluate("document.activeElement && document.activeElement.dataset.id")
+    return int(value) if value else None
+
+
+def open_trainer_page(page: Page, base_url: str, count: int) -> None:
+    log_in(page, base_url, "demo-traener")
+    expect(page).to_have_url(f"{base_url}/traener")
+    expect(page.get_by_role("heading", level=1, name="Indbakke")).to_be_visible()
+    expect(page.locator("#items > li")).to_have_count(count)
+
+
+def test_the_inbox_lowest_confidence_first_labelled_by_keyboard_and_undone(
+    contexts, base_url, api, fresh_inbox
+):
+    items = unsure_items(api, 3)
+    confidences = [item["confidence"] for item in items]
+    assert confidences == sorted(confidences), "the API sorts lowest confidence first"
+    page = contexts.new_page(LAPTOP)
+    open_trainer_page(page, base_url, len(items))
+
+    # Lowest confidence first, as the API says; each with what the trainer needs to judge it.
+    assert item_ids(page) == [item["id"] for item in items]
+    first = items[0]
+    card = page.locator("#items > li").first
+    expect(card.locator(".item-text")).to_have_text(first["text"])
+    expect(card).to_contain_text("Set 1 gang")
+    expect(card).to_contain_text(f"{round(first['confidence'] * 100)} % sikker")
+    expect(card).to_contain_text(first["predicted_intent"])
+    expect(card.locator(".reasons")).to_contain_text("Under tærsklen")
+    for position, alternative in enumerate(first["alternatives"], start=1):
+        expect(card.locator(".choice-button").nth(position - 1)).to_contain_text(f"{position} ")
+        assert alternative["intent"] in card.locator(".choice-button").nth(
+            position - 1
+        ).get_attribute("aria-label")
+    expect(page.get_by_text("kan afsløre nogen")).to_be_visible()
+    expect(page.get_by_text("Fortryd det sidste")).to_be_visible()  # the keys, said on the page
+    expect(page.get_by_text("ikke bygget endnu")).to_be_visible()  # comparison comes later
+    no_axe_violations(page, "trainer-inbox-1280")
+    shot(page, "trainer-01-inbox-1280")
+
+    # j / k move between the items.
+    card.focus()
+    assert focused_id(page) == items[0]["id"]
+    page.keyboard.press("j")
+    assert focused_id(page) == items[1]["id"]
+    page.keyboard.press("ArrowDown")
+    assert focused_id(page) == items[2]["id"]
+    page.keyboard.press("k")
+    page.keyboard.press("ArrowUp")
+    assert focused_id(page) == items[0]["id"]
+
+    # "2" gives the first item the bot's second guess; it leaves the open list.
+    second_guess = first["alternatives"][1]["intent"]
+    page.keyboard.press("2")
+    expect(page.locator("#message")).to_contain_text("har nu emnet")
+    expect(page.locator("#message")).to_contain_text(second_guess)
+    expect(page.locator("#items > li")).to_have_count(len(items) - 1)
+    assert first["id"] not in item_ids(page)
+    assert focused_id(page) == items[1]["id"], "focus moves on to the next item"
+    accepted = {item["id"]: item for item in inbox(api, status="accepted")}
+    assert accepted[first["id"]]["label"] == second_guess
+    shot(page, "trainer-02-labelled-1280", full_page=False)
+
+    # u undoes it: open again, no label, back in the list with focus on it.
+    page.keyboard.press("u")
+    expect(page.locator("#message")).to_contain_text("Fortrudt: Beskeden er åben igen")
+    expect(page.locator("#items > li")).to_have_count(len(items))
+    expect(page.locator(f"#items > li[data-id='{first['id']}']")).to_be_focused()
+    reopened = {item["id"]: item for item in inbox(api)}[first["id"]]
+    assert reopened["status"] == "open" and reopened["label"] is None
+
+    # Enter = Korrekt: the bot's own guess becomes the label; the button undoes it too.
+    page.keyboard.press("Enter")
+    expect(page.locator("#message")).to_contain_text("accepteret som")
+    accepted = {item["id"]: item for item in inbox(api, status="accepted")}
+    assert accepted[first["id"]]["label"] == first["predicted_intent"]
+    page.get_by_role("button", name="Fortryd", exact=True).click()
+    expect(page.locator("#message")).to_contain_text("Fortrudt")
+    assert {item["id"] for item in inbox(api)} >= {first["id"]}
+
+    # x discards the focused one; the status filter shows it among the discarded.
+    page.locator(f"#items > li[data-id='{items[1]['id']}']").focus()
+    page.keyboard.press("x")
+    expect(page.locator("#message")).to_contain_text("Beskeden er kasseret")
+    assert [i["id"] for i in inbox(api, status="discarded")] == [items[1]["id"]]
+    page.get_by_label("Status").select_option("discarded")
+    page.get_by_role("button", name="Vis", exact=True).click()
+    expect(page.locator("#items > li")).to_have_count(1)
+    expect(page.locator("#items > li").first).to_contain_text("Kasseret")
+
+
+def test_a_batch_of_two_is_discarded_on_a_phone(contexts, base_url, api, fresh_inbox):
+    items = unsure_items(api, 3)
+    page = contexts.new_page(PHONE, phone=True)
+    open_trainer_page(page, base_url, len(items))
+    no_sideways_scrolling(page)
+    no_axe_violations(page, "trainer-inbox-360")
+    shot(page, "trainer-03-inbox-360")
+
+    page.get_by_label("Vælg besked 1", exact=True).check()
+    page.get_by_label("Vælg besked 2", exact=True).check()
+    expect(page.locator("#batch-count")).to_have_text("2 valgt")
+    shot(page, "trainer-04-two-selected-360", full_page=False)
+    page.get_by_role("button", name="Kassér valgte").click()
+    expect(page.locator("#message")).to_contain_text("2 beskeder er kasseret")
+    expect(page.locator("#items > li")).to_have_count(len(items) - 2)
+    discarded = {item["id"] for item in inbox(api, status="discarded")}
+    assert discarded == {items[0]["id"], items[1]["id"]}
+
+    page.keyboard.press("u")
+    expect(page.locator("#message")).to_contain_text("2 beskeder er åbne igen")
+    expect(page.locator("#items > li")).to_have_count(len(items))
+    assert inbox(api, status="discarded") == []
+
+
+def test_a_counsellor_gets_the_403_gate_and_the_api_says_403(contexts, base_url, api):
+    page = contexts.new_page(LAPTOP)
+    log_in(page, base_url, COUNSELLOR["username"])
+    expect(page.get_by_text("Logget ind som demo")).to_be_visible()
+    page.goto(f"{base_url}/traener")
+    expect(page.get_by_role("heading", name="Ingen adgang til denne side")).to_be_visible()
+    expect(
+        page.get_by_text(
+            "Du er logget ind som rådgiver, og den rolle giver ikke adgang til trænersiden."
+        )
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Gå til rådgiverpanelet")).to_have_attribute(
+        "href", "/counsellor"
+    )
+    expect(page.locator("#content")).to_be_hidden()
+    no_axe_violations(page, "trainer-gate-counsellor")
+    counsellor = login(api, COUNSELLOR["username"])
+    assert api.get(INBOX, headers=counsellor).status_code == 403
+    assert (
+        api.post(
+            f"{INBOX}/batch", json={"ids": [1], "discard": True}, headers=counsellor
+        ).status_code
+        == 403
+    )
+
+
+def test_botten_misforstod_sends_the_young_persons_message_scrubbed(
+    contexts, base_url, api, fresh_inbox, empty_queue
+):
+    # A young person writes to the bot (a phone number in it), then asks for a counsellor.
+    body, young = start(api)
+    sent = api.post(
+        f"/api/v1/conversations/{body['id']}/messages", json={"text": PHONE_TEXT}, headers=young
+    )
+    assert sent.status_code == 200, sent.text
+    handed = api.post(f"/api/v1/conversations/{body['id']}/handoff", headers=young)
+    assert handed.status_code == 200, handed.text
+
+    dashboard = contexts.new_page(PHONE, phone=True)
+    log_in(dashboard, base_url, COUNSELLOR["username"])
+    expect(dashboard.get_by_text("Logget ind som demo")).to_be_visible()
+    dashboard.get_by_role("button", name="Tag næste").click()
+    expect(dashboard.locator("#conv-state")).to_contain_text("Du har samtalen")
+    dashboard.get_by_label("Dit svar til den unge").fill("Hej, jeg er her nu.")
+    dashboard.get_by_role("button", name="Send svar").click()
+    transcript = dashboard.locator("#transcript")
+    expect(transcript.locator(".from-counsellor")).to_have_count(1)
+
+    # Only bot lines have the button.
+    bot_lines = transcript.locator(".from-bot")
+    expect(bot_lines.first).to_be_visible()
+    expect(transcript.locator(".from-bot .flag-bot:visible")).to_have_count(bot_lines.count())
+    expect(transcript.locator(".from-young .flag-bot")).to_have_count(0)
+    expect(transcript.locator(".from-counsellor .flag-bot")).to_have_count(0)
+
+    answer = transcript.locator(
+        "xpath=//li[contains(@class,'from-young')][contains(., '22 33 44 55')]"
+        "/following-sibling::li[contains(@class,'from-bot')][1]"
+    )
+    button = answer.get_by_role("button", name="Botten misforstod")
+    button.focus()
+    dashboard.keyboard.press("Enter")  # keyboard reachable
+    expect(answer).to_contain_text("Tak – beskeden er sendt til træneren")
+    expect(button).to_be_disabled()
+    no_axe_violations(dashboard, "dashboard-flag-360")
+    shot(dashboard, "trainer-05-dashboard-flagged-360", full_page=False)
+    answer.scroll_into_view_if_needed()
+    dashboard.screenshot(path=str(SHOTS / "trainer-06-dashboard-flag-line-360.png"))
+
+    # In the inbox, scrubbed: the number is gone, the placeholder is there.
+    flagged = inbox(api, reason="counsellor_flag")
+    assert len(flagged) == 1, flagged
+    assert "[TELEFON]" in flagged[0]["text"] and "22 33 44 55" not in flagged[0]["text"]
+
+    page = contexts.new_page(LAPTOP)
+    log_in(page, base_url, "demo-traener")
+    expect(page).to_have_url(f"{base_url}/traener")
+    page.get_by_label("Grund").select_option("counsellor_flag")
+    page.get_by_role("button", name="Vis", exact=True).click()
+    expect(page.locator("#items > li")).to_have_count(1)
+    card = page.locator("#items > li").first
+    expect(card.locator(".item-text")).to_contain_text("[TELEFON]")
+    expect(card.locator(".reasons")).to_contain_text("Rådgiver: botten misforstod")
+    assert "22 33 44 55" not in page.inner_text("body")
+    no_axe_violations(page, "trainer-flagged-1280")
+    shot(page, "trainer-07-flagged-item-1280")
