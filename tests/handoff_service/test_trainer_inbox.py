@@ -230,9 +230,10 @@ def test_the_item_table_has_no_conversation_and_no_time_finer_than_the_day(sessi
     }
     assert "conversation_id" not in columns and "created_at" not in columns
     assert str(columns["day"]["type"]).upper() == "DATE"
-    # The one timestamp is the trainer's own action (labelled_at), not the young person's.
+    # The timestamps are the staff's own actions (labelled_at; exported_at, when the export
+    # wrote it into data/nlu), never the young person's.
     timestamps = [name for name, column in columns.items() if "TIME" in str(column["type"]).upper()]
-    assert timestamps == ["labelled_at"]
+    assert timestamps == ["labelled_at", "exported_at"]
     foreign = inspect(session.get_bind()).get_foreign_keys("trainer_inbox_items")
     assert [key["referred_table"] for key in foreign] == ["users"]
 
