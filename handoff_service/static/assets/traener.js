@@ -253,7 +253,10 @@ function renderItem(item, index) {
           item.predicted_intent && INTENT_LABELS[item.predicted_intent]
             ? el("code", { className: "intent-name", text: item.predicted_intent })
             : null,
-          el("span", { className: "confidence", text: ` · ${percent(item.confidence)} sikker` }),
+          el("span", {
+            className: "confidence",
+            text: item.confidence === null ? " · sikkerhed ukendt" : ` · ${percent(item.confidence)} sikker`,
+          }),
         ]),
         el(
           "ul",
@@ -285,19 +288,21 @@ function renderItem(item, index) {
           ? el(
               "div",
               { className: "choices", attrs: { role: "group", "aria-label": "Vælg emne" } },
-              choices.map((choice, position) =>
-                el("button", {
+              choices.map((choice, position) => {
+                // The accessible name starts with the visible words (voice control), then the name.
+                const words = `${position + 1} ${INTENT_LABELS[choice.intent] || choice.intent} · ${percent(choice.confidence)}`;
+                return el("button", {
                   className: "secondary choice-button",
-                  text: `${position + 1} ${INTENT_LABELS[choice.intent] || choice.intent} · ${percent(choice.confidence)}`,
+                  text: words,
                   attrs: {
                     type: "button",
                     "data-action": "intent",
                     "data-intent": choice.intent,
                     "aria-keyshortcuts": String(position + 1),
-                    "aria-label": `${position + 1}: ${intentWords(choice.intent)}, ${percent(choice.confidence)}`,
+                    "aria-label": `${words} (${choice.intent})`,
                   },
-                }),
-              ),
+                });
+              }),
             )
           : null,
         el("div", { className: "other" }, [
@@ -598,6 +603,9 @@ $("logout").addEventListener("click", () => logOut(session.token));
 for (const [reason, words] of Object.entries(REASON_LABELS)) $("f-reason").append(el("option", { text: words, attrs: { value: reason } }));
 for (const intent of INTENTS) $("f-intent").append(el("option", { text: intentWords(intent), attrs: { value: intent } }));
 intentOptions($("batch-intent"), "Vælg emne …");
+
+// On a phone there is rarely a keyboard: the keys' help starts folded.
+if (window.matchMedia("(max-width: 40rem)").matches) $("keys-help").open = false;
 
 const me = await session.start();
 if (me) {
