@@ -171,8 +171,14 @@ def export_labels(
         if dry_run or not write:
             written_ids: list[int] = []
         else:
-            for name, text in plan.files.items():
-                _write_atomically(data_dir / name, text)
+            try:
+                for name, text in plan.files.items():
+                    _write_atomically(data_dir / name, text)
+            except OSError as error:
+                # Files written before the failure hold their lines: the next run finds them
+                # as duplicates and marks them.
+                session.rollback()
+                raise ExportError(f"could not write {data_dir}: {error}") from error
             written_ids = [item_id for entry in written for item_id in entry.ids]
         marked = 0
         if mark and not dry_run:
@@ -226,7 +232,8 @@ def describe(report: ExportReport, mark_only: bool = False) -> str:
         if not report.written:
             out.append(f"{verb} nothing")
     out.append(f"marked exported: {report.marked}")
-    out.append(f"duplicates skipped: {len(report.duplicates)}")
+    if not mark_only:
+        out.append(f"duplicates skipped (already in the files): {len(report.duplicates)}")
     for conflict in report.conflicts:
         out.append(
             f"CONFLICT item {conflict.id}: labelled {conflict.label}, the files have it as "
