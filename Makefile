@@ -43,14 +43,16 @@ validate: envs ## rasa data validate --fail-on-warnings
 
 # The trainer's accepted labels into data/nlu (docs/trainer.md): written without marking them,
 # validated with Rasa, then marked exported; a failed validation leaves them unmarked and the
-# change in the working tree to review or revert. DRY_RUN=1 prints what would be written.
+# change in the working tree to review or revert. DRY_RUN=1 prints what would be written;
+# NLU_DIR=<dir> writes into another copy of the NLU files (the database is DATABASE_URL's).
+NLU_DIR ?= data/nlu
 export-labels: envs ## accepted inbox labels into data/nlu, then rasa data validate (DRY_RUN=1)
 ifdef DRY_RUN
-	@$(SERVICE_PY) -m handoff_service.label_export --data-dir data/nlu --dry-run
+	@$(SERVICE_PY) -m handoff_service.label_export --data-dir "$(NLU_DIR)" --dry-run
 else
-	@$(SERVICE_PY) -m handoff_service.label_export --data-dir data/nlu --no-mark
-	$(BOT_PY) -m rasa data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data data/nlu data/rules
-	@$(SERVICE_PY) -m handoff_service.label_export --data-dir data/nlu --mark-only
+	@$(SERVICE_PY) -m handoff_service.label_export --data-dir "$(NLU_DIR)" --no-mark
+	$(BOT_PY) -m rasa data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data "$(NLU_DIR)" data/rules
+	@$(SERVICE_PY) -m handoff_service.label_export --data-dir "$(NLU_DIR)" --mark-only
 endif
 
 # Hard-deletes closed conversations older than RETENTION_DAYS (the service also does it hourly).
