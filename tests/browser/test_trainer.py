@@ -296,6 +296,11 @@ def test_botten_misforstod_sends_the_young_persons_message_scrubbed(
     answer.scroll_into_view_if_needed()
     dashboard.screenshot(path=str(SHOTS / "trainer-06-dashboard-flag-line-360.png"))
 
+    # Closed, the conversation is no longer the counsellor's to flag: the buttons go.
+    dashboard.get_by_role("button", name="Afslut samtale").click()
+    expect(dashboard.locator("#conv-state")).to_contain_text("Samtalen er afsluttet")
+    expect(transcript.locator(".flag-bot:visible")).to_have_count(0)
+
     # In the inbox, scrubbed: the number is gone, the placeholder is there.
     flagged = inbox(api, reason="counsellor_flag")
     assert len(flagged) == 1, flagged

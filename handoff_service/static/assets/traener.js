@@ -447,6 +447,11 @@ async function undoLast() {
   say(`Fortrudt: ${what}.`);
   const index = state.items.findIndex((item) => item.id === last.ids[0]);
   if (index >= 0) focusItem(index);
+  else {
+    // Open again, but outside the filters shown: keep the keyboard in the list's section.
+    $("list-heading").setAttribute("tabindex", "-1");
+    $("list-heading").focus();
+  }
 }
 
 function itemOf(node) {
