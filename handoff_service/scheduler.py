@@ -5,7 +5,9 @@ statistics' service hours (every SERVICE_HOURS_SECONDS: each hour with a counsel
 counted once; handoff_service/statistics/cells.py).
 
 All run in a worker thread (they use the synchronous session) from asyncio tasks started and
-cancelled by the app's lifespan.
+cancelled by the app's lifespan. Every job but the shift watcher (which tells this process's own
+open streams) runs in one service process at a time: on PostgreSQL each run takes the job's
+advisory lock, and a process that finds it held skips the round (handoff_service/job_lock.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from handoff_service.config import Settings
 from handoff_service.db import utcnow
 from handoff_service.events import EventBroker
+from handoff_service.job_lock import run_once
 from handoff_service.notify import publish_queue_changed
 from handoff_service.queue import current_shift_status
 from handoff_service.retention import purge_expired
@@ -66,25 +69,36 @@ def start_background_jobs(app: FastAPI) -> list[asyncio.Task]:
     watcher = ShiftWatcher()
     stale = StaleClaims()
 
-    def purge() -> None:
-        with factory() as session:
-            purge_expired(session, settings, utcnow())
+    engine = app.state.engine
+
+    def once(name: str, job: Callable[[Session], object]) -> Callable[[], None]:
+        """The job, run by one service process at a time (handoff_service/job_lock.py)."""
+
+        def run() -> None:
+            with run_once(engine, name) as held:
+                if held:
+                    with factory() as session:
+                        job(session)
+
+        return run
+
+    purge = once("retention", lambda session: purge_expired(session, settings, utcnow()))
 
     def watch_shifts() -> None:
         with factory() as session:
             watcher.check(session, settings, app.state.broker, utcnow())
 
-    def recover() -> None:
-        with factory() as session:
-            answer_unanswered(session, settings, app.state.broker, app.state.texts)
-
-    def release_stale() -> None:
-        with factory() as session:
-            stale.check(session, settings, app.state.broker, app.state.texts, utcnow())
-
-    def count_service_hours() -> None:
-        with factory() as session:
-            record_service_hours(session, utcnow())
+    recover = once(
+        "recovery",
+        lambda session: answer_unanswered(session, settings, app.state.broker, app.state.texts),
+    )
+    release_stale = once(
+        "stale claims",
+        lambda session: stale.check(session, settings, app.state.broker, app.state.texts, utcnow()),
+    )
+    count_service_hours = once(
+        "service hours", lambda session: record_service_hours(session, utcnow())
+    )
 
     return [
         # First: the young people a crash of the previous process left without an answer.
