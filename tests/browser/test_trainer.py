@@ -275,10 +275,13 @@ def test_botten_misforstod_sends_the_young_persons_message_scrubbed(
     transcript = dashboard.locator("#transcript")
     expect(transcript.locator(".from-counsellor")).to_have_count(1)
 
-    # Only bot lines have the button.
-    bot_lines = transcript.locator(".from-bot")
-    expect(bot_lines.first).to_be_visible()
-    expect(transcript.locator(".from-bot .flag-bot:visible")).to_have_count(bot_lines.count())
+    # Only bot lines have the button, once per answer: under the first line after the young
+    # person's message (not under the greeting, which follows no message).
+    expect(transcript.locator(".from-bot").first).to_be_visible()
+    expect(transcript.locator(".from-bot").first.locator(".flag-bot")).to_be_hidden()
+    expect(transcript.locator(".flag-bot:visible")).to_have_count(
+        transcript.locator(".from-young + .from-bot").count()
+    )
     expect(transcript.locator(".from-young .flag-bot")).to_have_count(0)
     expect(transcript.locator(".from-counsellor .flag-bot")).to_have_count(0)
 

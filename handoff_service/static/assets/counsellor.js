@@ -602,9 +602,10 @@ function addMessage(message) {
   ui.transcriptRegion.scrollTop = ui.transcriptRegion.scrollHeight;
 }
 
-// "Botten misforstod" under each bot line (never the young person's or a counsellor's): the
-// young person's message before it goes into the trainer's inbox, scrubbed (docs/trainer.md).
-// Shown only to the holder of the conversation and to admins (the route refuses anyone else).
+// "Botten misforstod" on bot lines (never the young person's or a counsellor's): the young
+// person's message before it goes into the trainer's inbox, scrubbed (docs/trainer.md). Every
+// bot line gets one; counsellor.css shows it only under the first line of each answer, and only
+// to the holder of the conversation and to admins (the route refuses anyone else).
 function flagLine(messageId) {
   const done = state.flagged.has(messageId);
   const button = el("button", {
