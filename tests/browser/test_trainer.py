@@ -7,6 +7,7 @@ scrubbing visible on the page, axe-core clean, screenshots at 360 px and 1280 px
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import tempfile
 from contextlib import closing
@@ -201,6 +202,24 @@ def test_the_inbox_lowest_confidence_first_labelled_by_keyboard_and_undone(
     page.get_by_role("button", name="Vis", exact=True).click()
     expect(page.locator("#items > li")).to_have_count(1)
     expect(page.locator("#items > li").first).to_contain_text("Kasseret")
+
+    # A confidence range: checked in the page, then the same items as the API gives.
+    page.get_by_role("button", name="Nulstil filtre").click()
+    page.get_by_label("Sikkerhed fra (%)").fill("50")
+    page.get_by_label("Sikkerhed til (%)").fill("10")
+    page.get_by_role("button", name="Vis", exact=True).click()
+    expect(page.locator("#f-confidence-error")).to_have_text(
+        "„Sikkerhed fra“ skal være mindre end eller lig med „Sikkerhed til“."
+    )
+    top = math.ceil(items[0]["confidence"] * 100)
+    page.get_by_label("Sikkerhed fra (%)").fill("")
+    page.get_by_label("Sikkerhed til (%)").fill(str(top))
+    page.get_by_role("button", name="Vis", exact=True).click()
+    expect(page.locator("#f-confidence-error")).to_be_empty()
+    wanted = [item["id"] for item in inbox(api, max_confidence=top / 100)]
+    assert items[0]["id"] in wanted
+    expect(page.locator("#items > li")).to_have_count(len(wanted))
+    assert item_ids(page) == wanted
 
 
 def test_a_batch_of_two_is_discarded_on_a_phone(contexts, base_url, api, fresh_inbox):
