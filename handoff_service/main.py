@@ -412,7 +412,8 @@ def _install_pages(app: FastAPI) -> None:
     def counsellor_page() -> FileResponse:
         return FileResponse(STATIC_DIR / "counsellor.html", headers={"Cache-Control": "no-store"})
 
-    @app.get("/traener", include_in_schema=False)
+    @app.get("/trainer", include_in_schema=False)
+    @app.get("/traener", include_in_schema=False)  # the Danish spelling, for old bookmarks
     def trainer_page() -> FileResponse:
         return FileResponse(STATIC_DIR / "traener.html", headers={"Cache-Control": "no-store"})
 

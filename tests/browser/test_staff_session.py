@@ -101,7 +101,7 @@ def test_the_trainer_page_refreshes_an_expired_token_too(contexts, base_url):
     page.get_by_label("Brugernavn", exact=True).fill("demo-traener")
     page.get_by_label("Adgangskode", exact=True).fill(COUNSELLOR["password"])
     page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{base_url}/traener")
+    page.wait_for_url(f"{base_url}/trainer")
     expect(page.get_by_text("Logget ind som demo-traener")).to_be_visible()
     expire_access_token(page)
     with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/refresh")) as refreshed:

@@ -119,7 +119,7 @@ def focused_id(page: Page) -> int | None:
 
 def open_trainer_page(page: Page, base_url: str, count: int) -> None:
     log_in(page, base_url, "demo-traener")
-    expect(page).to_have_url(f"{base_url}/traener")
+    expect(page).to_have_url(f"{base_url}/trainer")
     expect(page.get_by_role("heading", level=1, name="Indbakke")).to_be_visible()
     expect(page.locator("#items > li")).to_have_count(count)
 
@@ -250,7 +250,7 @@ def test_a_counsellor_gets_the_403_gate_and_the_api_says_403(contexts, base_url,
     page = contexts.new_page(LAPTOP)
     log_in(page, base_url, COUNSELLOR["username"])
     expect(page.get_by_text("Logget ind som demo")).to_be_visible()
-    page.goto(f"{base_url}/traener")
+    page.goto(f"{base_url}/trainer")
     expect(page.get_by_role("heading", name="Ingen adgang til denne side")).to_be_visible()
     expect(
         page.get_by_text(
@@ -330,7 +330,7 @@ def test_botten_misforstod_sends_the_young_persons_message_scrubbed(
 
     page = contexts.new_page(LAPTOP)
     log_in(page, base_url, "demo-traener")
-    expect(page).to_have_url(f"{base_url}/traener")
+    expect(page).to_have_url(f"{base_url}/trainer")
     page.get_by_label("Grund").select_option("counsellor_flag")
     page.get_by_role("button", name="Vis", exact=True).click()
     expect(page.locator("#items > li")).to_have_count(1)

@@ -14,7 +14,7 @@ const OPEN_KEY = "counsellor.open";
 const EXPIRES_KEY = "counsellor.token.expires"; // when the access token runs out (ms, this clock)
 const REFRESH_AHEAD_MS = 60000;
 
-export const START_PAGES = { counsellor: "/counsellor", trainer: "/traener", admin: "/admin", leader: "/statistics" };
+export const START_PAGES = { counsellor: "/counsellor", trainer: "/trainer", admin: "/admin", leader: "/statistics" };
 export const ROLE_WORDS = { counsellor: "rådgiver", trainer: "træner", admin: "admin", leader: "leder" };
 export const START_PAGE_NAMES = {
   counsellor: "rådgiverpanelet",
