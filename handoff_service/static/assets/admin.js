@@ -61,15 +61,6 @@ const LONG_DATE = new Intl.DateTimeFormat("da-DK", {
 const session = new StaffSession({
   roles: ["admin"],
   pageName: "admin-siderne",
-  gate: {
-    section: $("gate"),
-    heading: $("gate-heading"),
-    text: $("gate-text"),
-    link: $("gate-link"),
-    content: $("content"),
-    tools: $("session-tools"),
-    who: $("who"),
-  },
 });
 const call = (path, options) => session.call(path, options);
 

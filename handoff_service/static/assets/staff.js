@@ -123,8 +123,23 @@ export async function logOut() {
 
 // A page for some roles only. Shows `gate` (heading, text, a link) instead of the page when the
 // login is missing, expired or for another role, and tells the page about later refusals.
+// The elements every staff page has for its gate and session tools (admin.html, statistics.html,
+// traener.html use these ids).
+function standardGate() {
+  const byId = (id) => document.getElementById(id);
+  return {
+    section: byId("gate"),
+    heading: byId("gate-heading"),
+    text: byId("gate-text"),
+    link: byId("gate-link"),
+    content: byId("content"),
+    tools: byId("session-tools"),
+    who: byId("who"),
+  };
+}
+
 export class StaffSession {
-  constructor({ roles, pageName, gate }) {
+  constructor({ roles, pageName, gate = standardGate() }) {
     this.roles = roles;
     this.pageName = pageName;
     this.gate = gate; // {section, heading, text, link, content, tools, who}

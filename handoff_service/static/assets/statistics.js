@@ -60,15 +60,6 @@ const LOOK = {
 const session = new StaffSession({
   roles: ["leader", "admin"],
   pageName: "statistiksiden",
-  gate: {
-    section: $("gate"),
-    heading: $("gate-heading"),
-    text: $("gate-text"),
-    link: $("gate-link"),
-    content: $("content"),
-    tools: $("session-tools"),
-    who: $("who"),
-  },
 });
 
 const state = { data: null, charts: [] };

@@ -60,15 +60,6 @@ const state = {
 const session = new StaffSession({
   roles: ["trainer", "admin"],
   pageName: "trænersiden",
-  gate: {
-    section: $("gate"),
-    heading: $("gate-heading"),
-    text: $("gate-text"),
-    link: $("gate-link"),
-    content: $("content"),
-    tools: $("session-tools"),
-    who: $("who"),
-  },
 });
 
 // -- words ------------------------------------------------------------------------------------
