@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 NLU ?= data/tests/nlu_holdout.yml
 OUT ?= results/eval-nlu
 
-.PHONY: help envs run test train eval-nlu content-check validate lint clean distclean purge bench bench-turn faults nlu-report export-labels
+.PHONY: help envs run test train eval-nlu content-check validate lint clean distclean purge bench bench-turn faults nlu-report export-labels compare-models promote
 
 .DEFAULT_GOAL := help
 
@@ -54,6 +54,18 @@ else
 	$(BOT_PY) -m rasa data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data "$(NLU_DIR)" data/rules
 	@$(SERVICE_PY) -m handoff_service.label_export --data-dir "$(NLU_DIR)" --mark-only
 endif
+
+# Trains a candidate model from the current config, domain and data into models/candidates/ (low
+# CPU priority, one training at a time), scores it and the current model on every independent
+# test file and writes reports/model_comparison.md/.json with its images; the gate there says
+# whether `make promote` may use it (docs/trainer.md).
+compare-models: envs ## train a candidate and compare it with the current model (reports/)
+	nice -n 19 $(BOT_PY) scripts/compare_models.py
+
+# The compared candidate becomes the current model (refused when the gate refused it); the
+# running Rasa (make run) switches to it; audited. RESTORE=<promotion id> restores an older one.
+promote: envs ## make the gated candidate the current model (RESTORE=<id>: an older one)
+	@$(SERVICE_PY) -m handoff_service.model_registry $(if $(RESTORE),restore $(RESTORE),promote)
 
 # Hard-deletes closed conversations older than RETENTION_DAYS (the service also does it hourly).
 purge: envs ## hard-delete conversations past retention

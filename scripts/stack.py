@@ -39,6 +39,19 @@ MODEL_INPUTS = (
     "bot/components",
 )
 TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
+# The model a person promoted on the trainer's page or with `make promote`
+# (handoff_service/model_registry.py, triage_core/model_gate.py): <registry>/active.json.
+ACTIVE_POINTER = "active.json"
+# Where `make run` keeps the secret that signs the service's calls to Rasa's HTTP API (loopback
+# only), so that `make promote` in another terminal can switch the running Rasa's model.
+RASA_JWT_SECRET_FILE = ROOT / "var" / "rasa-jwt-secret"
+# Rasa reads the JWT secret only from its command line: this launcher adds it from the
+# environment, so it never shows in `ps`.
+RASA_LAUNCHER = (
+    "import os, sys; from rasa.__main__ import main; "
+    "sys.argv = ['rasa', *sys.argv[1:], '--jwt-secret', os.environ.pop('RASA_JWT_SECRET'), "
+    "'--jwt-method', 'HS256']; main()"
+)
 
 
 def model_fingerprint(root: Path = ROOT) -> str:
@@ -67,6 +80,18 @@ def _bot_dependencies(pyproject: Path) -> str:
 
 def current_model(root: Path = ROOT) -> Path:
     return root / "models" / f"model-{model_fingerprint(root)}.tar.gz"
+
+
+def promoted_model(registry: Path) -> Path | None:
+    """The promoted model of a registry (its active.json), when the file it names exists."""
+    import json
+
+    try:
+        name = json.loads((registry / ACTIVE_POINTER).read_text(encoding="utf-8")).get("model")
+    except (OSError, ValueError, AttributeError):
+        return None
+    path = (registry / name).resolve() if isinstance(name, str) and name else None
+    return path if path is not None and path.is_file() else None
 
 
 def train(force: bool = False, root: Path = ROOT) -> Path:
@@ -134,7 +159,13 @@ class Stack:
     log_dir: Path = ROOT / "var" / "log"
     service_env: dict[str, str] = field(default_factory=dict)
     internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Signs the service's calls to Rasa's HTTP API (on loopback, JWT in a header; only the
+    # service's model switch uses it: handoff_service/model_registry.py).
+    rasa_jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     model: Path | None = None
+    # A model registry (models/ for make run): Rasa starts, and starts again, on its promoted
+    # model when it has one, else on `model`.
+    model_registry: Path | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -185,19 +216,21 @@ class Stack:
         )
 
     def start_rasa(self) -> None:
-        model = self.model or current_model()
+        promoted = promoted_model(self.model_registry) if self.model_registry else None
+        model = promoted or self.model or current_model()
         env = bot_env(
             {
                 "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
                 "RASA_TRACKER_URL": rasa_driver_url(self.tracker_url),
+                "RASA_JWT_SECRET": self.rasa_jwt_secret,
             }
         )
         self._spawn(
             "rasa",
             [
                 str(BOT_PY),
-                "-m",
-                "rasa",
+                "-c",
+                RASA_LAUNCHER,
                 "run",
                 "--model",
                 str(model),
@@ -205,6 +238,9 @@ class Stack:
                 "127.0.0.1",
                 "--port",
                 str(self.rasa_port),
+                # The HTTP API for the model switch only: loopback (above) and a JWT signed with
+                # rasa_jwt_secret (admin role) on every API route; the REST channel needs none.
+                "--enable-api",
                 "--credentials",
                 "bot/credentials.yml",
                 "--endpoints",
@@ -225,8 +261,11 @@ class Stack:
                 "RASA_URL": self.rasa_url,
                 "RASA_TRACKER_URL": self.tracker_url,
                 "INTERNAL_API_TOKEN": self.internal_token,
+                "RASA_JWT_SECRET": self.rasa_jwt_secret,
             }
         )
+        if self.model_registry is not None:
+            env["MODEL_REGISTRY_DIR"] = str(self.model_registry)
         env.update(self.service_env)
         self._spawn(
             "service",
@@ -306,12 +345,21 @@ def _responds(url: str) -> bool:
 
 def run() -> int:
     model = train()
+    promoted = promoted_model(MODELS)
+    if promoted is not None:
+        print(f"starting Rasa on the promoted model {promoted.relative_to(ROOT)}", flush=True)
     password = os.environ.get("DEMO_COUNSELLOR_PASSWORD", "demo")
     stack = Stack(
         service_port=int(os.environ.get("PORT", "8000")),
         model=model,
         internal_token=os.environ.get("INTERNAL_API_TOKEN") or secrets.token_urlsafe(32),
+        model_registry=MODELS,
     )
+    # For `make promote` in another terminal (owner-only file, like the database under var/).
+    RASA_JWT_SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RASA_JWT_SECRET_FILE.touch(mode=0o600)
+    RASA_JWT_SECRET_FILE.chmod(0o600)
+    RASA_JWT_SECRET_FILE.write_text(stack.rasa_jwt_secret, encoding="utf-8")
 
     def shutdown(*_args) -> None:
         print("\nstopping ...", flush=True)

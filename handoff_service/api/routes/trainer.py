@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
 
 from handoff_service import label_export
+from handoff_service import model_registry as registry
 from handoff_service import trainer_inbox as inbox
 from handoff_service.api.deps import (
     CounsellorConversationDep,
@@ -179,3 +181,136 @@ def misunderstood(
         raise _refused(refused, session) from None
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --------------------------------------------------------------------------- #
+# The model half (handoff_service/model_registry.py, docs/trainer.md): training, comparison,
+# promotion, restore. Trainer or admin; figures and intent names only, never text.
+# --------------------------------------------------------------------------- #
+
+
+def _registry_refused(error: registry.RegistryError, session: SessionDep) -> HTTPException:
+    session.rollback()
+    return HTTPException(error.status, error.detail)
+
+
+@router.get("/trainer/training", responses=error_responses(401, 403))
+def training_status(user: TrainerDep) -> dict[str, Any]:
+    """The training job: `state` idle, running, succeeded, failed or cancelled; `step` while
+    running (training, loading_…, evaluating_… with `file`, `file_number`, `files`), the elapsed
+    seconds, and when it succeeded whether the candidate may be promoted."""
+    return registry.training_status(registry.Paths.from_env())
+
+
+@router.post(
+    "/trainer/training",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(401, 403, 409),
+)
+def start_training(session: SessionDep, user: TrainerDep) -> dict[str, Any]:
+    """Trains a candidate from the current data and compares it with the current model
+    (scripts/compare_models.py, `nice -n 19`, in the background); 409 while one runs."""
+    try:
+        started = registry.start_training(registry.Paths.from_env(), session, user)
+    except registry.RegistryError as refused:
+        raise _registry_refused(refused, session) from None
+    session.commit()
+    return started
+
+
+@router.post("/trainer/training/cancel", responses=error_responses(401, 403, 409))
+def cancel_training(session: SessionDep, user: TrainerDep) -> dict[str, Any]:
+    """Stops the running training; the current model and the last comparison stay."""
+    try:
+        stopped = registry.cancel_training(registry.Paths.from_env(), session, user)
+    except registry.RegistryError as refused:
+        raise _registry_refused(refused, session) from None
+    session.commit()
+    return stopped
+
+
+@router.get("/trainer/comparison", responses=error_responses(401, 403, 404))
+def comparison(user: TrainerDep) -> dict[str, Any]:
+    """The latest comparison (reports/model_comparison.json): the decision and its reasons,
+    both models, per file the figures, per intent both F1 scores and the top confusions."""
+    latest = registry.latest_comparison(registry.Paths.from_env())
+    if latest is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Der er ingen sammenligning endnu.")
+    pooled = latest.get("pooled") or {}
+    return {
+        **registry.comparison_summary(latest),
+        "per_intent_f1": {
+            model: (pooled.get(model) or {}).get("per_intent_f1", {})
+            for model in ("current", "candidate")
+        },
+        "confusions": latest.get("confusions") or {},
+        "images": sorted(
+            name
+            for name in (latest.get("images") or {}).values()
+            if registry.image_path(registry.Paths.from_env(), name)
+        ),
+    }
+
+
+ImageName = Literal[
+    "model_comparison_f1.png",
+    "model_comparison_risk.png",
+    "model_comparison_confusion_current.png",
+    "model_comparison_confusion_candidate.png",
+]
+
+
+@router.get(
+    "/trainer/comparison/image",
+    response_class=FileResponse,
+    responses={**error_responses(401, 403, 404, 422), 200: {"content": {"image/png": {}}}},
+)
+def comparison_image(name: ImageName, user: TrainerDep) -> FileResponse:
+    """One of the comparison's PNG images (the page fetches it with its Authorization header;
+    no token in a URL)."""
+    path = registry.image_path(registry.Paths.from_env(), name)
+    if path is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Billedet findes ikke.")
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/trainer/models", responses=error_responses(401, 403))
+def model_history(session: SessionDep, settings: SettingsDep, user: TrainerDep) -> dict[str, Any]:
+    """The model in use, every promotion and restore (newest first, with its figures), and the
+    models of the history that can be restored."""
+    return registry.history(session, registry.Paths.from_env(), settings.rasa_url)
+
+
+@router.post("/trainer/models/promote", responses=error_responses(401, 403, 404, 409, 503))
+def promote(session: SessionDep, settings: SettingsDep, user: TrainerDep) -> dict[str, Any]:
+    """The latest comparison's candidate becomes the model the running Rasa serves (PUT /model
+    on loopback), when the gate allowed it and it was compared with the model in use; audited
+    with the comparison's figures."""
+    try:
+        row = registry.promote(session, registry.Paths.from_env(), settings.rasa_url, user)
+    except registry.RegistryError as refused:
+        raise _registry_refused(refused, session) from None
+    session.commit()
+    return registry.promotion_out(row)
+
+
+class RestoreIn(BaseModel):
+    model: str = Field(min_length=1, max_length=255)
+
+
+@router.post(
+    "/trainer/models/restore",
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404, 409, 503),
+)
+def restore(
+    body: RestoreIn, session: SessionDep, settings: SettingsDep, user: TrainerDep
+) -> dict[str, Any]:
+    """A model of the history (`GET /trainer/models`, `models[].model`) becomes current again."""
+    try:
+        row = registry.restore(
+            session, registry.Paths.from_env(), settings.rasa_url, user, body.model
+        )
+    except registry.RegistryError as refused:
+        raise _registry_refused(refused, session) from None
+    session.commit()
+    return registry.promotion_out(row)
