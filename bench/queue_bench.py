@@ -108,7 +108,9 @@ def fill(session_factory, waiting: int, rng: random.Random) -> User:
         counsellor = User(username="bench", role="counsellor", password_hash="-")  # noqa: S106
         session.add(counsellor)
         session.add_all(
-            WeeklyShift(weekday=d, starts_at=clock(17), ends_at=clock(21), counsellors=2)
+            WeeklyShift(
+                organisation_id=1, weekday=d, starts_at=clock(17), ends_at=clock(21), counsellors=2
+            )
             for d in range(4)
         )
         session.flush()

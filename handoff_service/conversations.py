@@ -16,19 +16,26 @@ from sqlalchemy.orm import Session
 from handoff_service.audit import audit
 from handoff_service.db import utcnow
 from handoff_service.domain.status import ConversationStatus
-from handoff_service.models import Conversation, Message, User
+from handoff_service.models import Conversation, Message, Organisation, User
+from handoff_service.organisations import default_organisation
 from handoff_service.security import hash_conversation_token, new_conversation_token
 from handoff_service.statistics import record
 
 
-def create_conversation(session: Session) -> tuple[Conversation, str]:
-    """A new conversation with the bot and its bearer token (only the token's hash is kept)."""
+def create_conversation(
+    session: Session, organisation: Organisation | None = None
+) -> tuple[Conversation, str]:
+    """A new conversation with the bot and its bearer token (only the token's hash is kept),
+    started on `organisation`'s page (None: the default organisation's, the plain / page)."""
     token = new_conversation_token()
+    origin = organisation or default_organisation(session)
     conversation = Conversation(
         id=str(uuid.uuid4()),
         token_hash=hash_conversation_token(token),
         status=ConversationStatus.BOT.value,
         triage={},
+        origin_organisation_id=origin.id,
+        organisation_id=origin.id,
     )
     session.add(conversation)
     session.flush()

@@ -21,3 +21,7 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     status_code = 409
+
+
+class Forbidden(ServiceError):
+    status_code = 403

@@ -23,6 +23,33 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from handoff_service.db import Base, UTCDateTime, utcnow
 
 
+class Organisation(Base):
+    """A municipality, a service or a network: one queue, one shift calendar, its own page.
+
+    A municipality may be a member of a network (``network_id``): while its own team is closed,
+    its young people wait in the network's queue, which the network's shared rota staffs
+    (handoff_service/organisations.py, docs/organisations.md). The default organisation is the
+    plain ``/`` page's (the shared network, or the only organisation of a single setup)."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16), default="service")  # municipality|network|service
+    network_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), nullable=True
+    )
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Approved content, written by the organisation's admin: who runs it, for whom, what is
+    # confidential; and its local services (title, text, phone, address, url, source).
+    presentation: Mapped[str] = mapped_column(Text, default="")
+    age_range: Mapped[str] = mapped_column(String(40), default="")
+    confidentiality: Mapped[str] = mapped_column(Text, default="")
+    local_info: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -30,6 +57,10 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))  # counsellor | trainer | admin | leader
+    # The organisation the user works for; None: the whole platform (a platform admin).
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on logout or disable so every token issued before stops working.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
@@ -72,6 +103,15 @@ class Conversation(Base):
     risk: Mapped[str] = mapped_column(String(16), default="normal")
     risk_rank: Mapped[int] = mapped_column(Integer, default=0)
     topic: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The queue the conversation is in (an organisation's), and the page it started on; why it
+    # is in that queue (handoff_service/organisations.py ROUTE_REASONS), for the young person.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), nullable=True
+    )
+    origin_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), nullable=True
+    )
+    queue_reason: Mapped[str | None] = mapped_column(String(24), nullable=True)
     triage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     counsellor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
@@ -111,6 +151,15 @@ class Conversation(Base):
 # The queue order itself, so claiming reads the first entry and a position is two range counts.
 Index(
     "ix_conversations_queue",
+    Conversation.status,
+    Conversation.risk_rank.desc(),
+    Conversation.queued_at,
+    Conversation.id,
+)
+# The same order within one organisation's queue: a place in it is two range counts there.
+Index(
+    "ix_conversations_queue_by_organisation",
+    Conversation.organisation_id,
     Conversation.status,
     Conversation.risk_rank.desc(),
     Conversation.queued_at,
@@ -193,6 +242,13 @@ class WeeklyShift(Base):
     __tablename__ = "weekly_shifts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    # A network's shift names the member organisation whose counsellors staff it (the rota).
+    staffed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), nullable=True
+    )
     weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
     starts_at: Mapped[time] = mapped_column(Time)
     ends_at: Mapped[time] = mapped_column(Time)
@@ -205,6 +261,12 @@ class ShiftException(Base):
     __tablename__ = "shift_exceptions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    staffed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), nullable=True
+    )
     on_date: Mapped[date] = mapped_column(Date, index=True)
     kind: Mapped[str] = mapped_column(String(8))  # closed | extra
     starts_at: Mapped[time | None] = mapped_column(Time, nullable=True)
@@ -246,4 +308,5 @@ class StatServiceHour(Base):
 
 
 # The trainer inbox's tables (handoff_service/trainer_inbox.py), so the metadata knows them.
+from handoff_service import model_registry as _model_registry  # noqa: E402, F401
 from handoff_service import trainer_inbox as _trainer_inbox  # noqa: E402, F401

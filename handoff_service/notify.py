@@ -10,7 +10,14 @@ from handoff_service.config import Settings
 from handoff_service.domain.status import ConversationStatus
 from handoff_service.events import EventBroker
 from handoff_service.models import Conversation
-from handoff_service.queue import all_queue_positions, queue_context
+from handoff_service.organisations import organisation_of
+from handoff_service.queue import (
+    QueueContext,
+    queue_context,
+    recent_handling_minutes,
+    waiting_by_queue,
+    waiting_places,
+)
 from handoff_service.schemas import MessageOut
 
 CONVERSATION_PREFIX = "conversation:"
@@ -51,17 +58,46 @@ def publish_status(broker: EventBroker, conversation: Conversation, queue: dict 
     )
 
 
-def dashboard_event(reason: str, conversation: Conversation | None, waiting_count: int) -> dict:
-    """What the dashboard is told: never message text, only what changed and how urgent."""
+def dashboard_event(
+    reason: str, conversation: Conversation | None, waiting: dict[int, int]
+) -> dict:
+    """What the dashboard is told: never message text, only what changed and how urgent.
+
+    `organisation_id` is the queue the conversation is in, and `waiting_by_queue` the count per
+    queue: each staff member's stream keeps only their queues' events and counts
+    (:func:`staff_view_of_dashboard`)."""
     return {
         "reason": reason,
         "conversation_id": conversation.id if conversation else None,
+        "organisation_id": conversation.organisation_id if conversation else None,
         "status": conversation.status if conversation else None,
         "risk": conversation.risk if conversation else None,
         "critical": bool(conversation is not None and conversation.risk == "critical"),
         "topic": conversation.topic if conversation else None,
-        "waiting_count": waiting_count,
+        "waiting_count": sum(waiting.values()),
+        "waiting_by_queue": {str(key): value for key, value in waiting.items()},
     }
+
+
+def staff_view_of_dashboard(queue_ids: set[int] | None):
+    """A dashboard stream's filter for staff who see `queue_ids` (None: every queue): events
+    about other queues' conversations are dropped, and the waiting count is their queues'."""
+
+    def view(event: str, data: dict) -> dict | None:
+        if event != "queue":
+            return data
+        organisation_id = data.get("organisation_id")
+        if queue_ids is not None and organisation_id is not None:
+            if organisation_id not in queue_ids:
+                return None
+        by_queue = data.get("waiting_by_queue") or {}
+        shown = {k: v for k, v in by_queue.items() if queue_ids is None or int(k) in queue_ids}
+        return {
+            **{k: v for k, v in data.items() if k != "waiting_by_queue"},
+            "waiting_count": sum(shown.values()),
+        }
+
+    return view
 
 
 def publish_queue_changed(
@@ -75,28 +111,40 @@ def publish_queue_changed(
 ) -> None:
     """Recompute every waiting position once and push it to each connected young person.
 
-    One ordered pass over the queue per change (not one per waiting client), then a push only to
-    the conversations that have a live stream. Reasons: handoff, claim, release, close, risk,
-    shifts (calendar edited), shift_opened, shift_closed.
+    One ordered pass over the queues per change (not one per waiting client), one context per
+    queue with a connected young person, then a push only to the conversations that have a live
+    stream. Reasons: handoff, claim, release, close, risk, referred, moved, shifts (calendar
+    edited), shift_opened, shift_closed.
     """
-    context = queue_context(session, settings, now)
     streams = broker.channels_with_prefix(CONVERSATION_PREFIX)
     subscribed = {channel.removeprefix(CONVERSATION_PREFIX) for channel in streams}
     if subscribed:
-        positions = all_queue_positions(session)
-        broker.publish_many(
-            [
+        places = waiting_places(session)
+        handling = recent_handling_minutes(session, settings)
+        contexts: dict[int | None, QueueContext] = {}
+        events = []
+        for conversation_id in subscribed & places.keys():
+            place = places[conversation_id]
+            if place.organisation_id not in contexts:
+                contexts[place.organisation_id] = queue_context(
+                    session,
+                    settings,
+                    now,
+                    organisation_of(session, place.organisation_id),
+                    handling=handling,
+                )
+            context = contexts[place.organisation_id]
+            events.append(
                 (
                     conversation_channel(conversation_id),
                     "queue",
                     {
                         "status": ConversationStatus.QUEUED.value,
-                        "queue": context.info_json(positions[conversation_id]),
+                        "queue": context.info_json(place.position, place.reason, place.origin_id),
                     },
                 )
-                for conversation_id in subscribed & positions.keys()
-            ]
-        )
+            )
+        broker.publish_many(events)
     if conversation is not None and conversation.status != ConversationStatus.QUEUED:
         publish_status(broker, conversation, None)
         if reason == "claim":
@@ -106,7 +154,9 @@ def publish_queue_changed(
                 "counsellor_joined",
                 {"at": now.isoformat()},
             )
-    broker.publish(DASHBOARD, "queue", dashboard_event(reason, conversation, context.waiting_count))
+    broker.publish(
+        DASHBOARD, "queue", dashboard_event(reason, conversation, waiting_by_queue(session))
+    )
 
 
 def publish_stale_warning(

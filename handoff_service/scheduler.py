@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from handoff_service.db import utcnow
 from handoff_service.events import EventBroker
 from handoff_service.job_lock import run_once
 from handoff_service.notify import publish_queue_changed
-from handoff_service.queue import current_shift_status
+from handoff_service.organisations import OpenStates, all_organisations, reroute_waiting
 from handoff_service.retention import purge_expired
 from handoff_service.stale_claims import StaleClaims
 from handoff_service.statistics import record_service_hours
@@ -36,21 +37,27 @@ SERVICE_HOURS_SECONDS = 300
 
 
 class ShiftWatcher:
-    """Notices a shift opening or closing, so waiting young people get new expected waits."""
+    """Notices any organisation's shift opening or closing: waiting conversations move out of a
+    closed queue where the routing says so (handoff_service/organisations.py), and waiting young
+    people get new expected waits."""
 
     def __init__(self) -> None:
-        self._was_open: bool | None = None
+        self._was_open: dict[int, bool] | None = None
 
     def check(
         self, session: Session, settings: Settings, broker: EventBroker, now: datetime
     ) -> str | None:
-        is_open = current_shift_status(session, settings, now).is_open
+        states = OpenStates(session, now, ZoneInfo(settings.timezone))
+        is_open = {o.id: states.is_open(o) for o in all_organisations(session)}
         was_open, self._was_open = self._was_open, is_open
         if was_open is None or was_open == is_open:
             return None
-        reason = "shift_opened" if is_open else "shift_closed"
+        opened = any(is_open[i] and not was_open.get(i, False) for i in is_open)
+        reason = "shift_opened" if opened else "shift_closed"
+        moved = reroute_waiting(session, now)
+        session.commit()
         publish_queue_changed(broker, session, settings, now, reason=reason)
-        logger.info("%s", reason)
+        logger.info("%s (%d waiting moved to an open queue)", reason, len(moved))
         return reason
 
 

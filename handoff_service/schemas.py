@@ -131,13 +131,24 @@ class MessageOut(BaseModel):
     quick_replies: list[str] | None = None
 
 
+class OrganisationRef(BaseModel):
+    slug: str
+    name: str
+
+
 class QueueInfo(BaseModel):
+    """A waiting young person's place in their queue (an organisation's, docs/organisations.md);
+    the shift figures are that queue's."""
+
     position: int
     eta_minutes: int | None
     shift_open: bool
     next_shift_start: datetime | None
     next_shift_text: str | None = None
     waiting_count: int
+    queue: OrganisationRef | None = None
+    # One sentence: which queue, and why (e.g. the municipality is closed, the network is open).
+    queue_text: str | None = None
 
 
 class ConversationCreated(BaseModel):
@@ -148,6 +159,8 @@ class ConversationCreated(BaseModel):
     pickup_code: str
     status: Status
     messages: list[MessageOut]
+    # The page the conversation started on (the default organisation's for /).
+    organisation: OrganisationRef | None = None
 
 
 class PickupIn(BaseModel):
@@ -189,6 +202,9 @@ class ServiceStatus(BaseModel):
     waiting_count: int
     # Expected wait for someone handed off now (the next place in the queue).
     eta_minutes: int | None
+    # The queue these figures are for: where a conversation handed off now would wait.
+    queue: OrganisationRef | None = None
+    queue_text: str | None = None
 
 
 class LoginIn(BaseModel):
@@ -212,6 +228,8 @@ class UserOut(BaseModel):
     id: int
     username: str
     role: str
+    # The organisation the user works for; None: the whole platform.
+    organisation: OrganisationRef | None = None
 
 
 class StaffUserOut(UserOut):
@@ -228,6 +246,9 @@ class UserIn(BaseModel):
     username: str = Field(min_length=3, max_length=64)
     password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=256)
     role: Role
+    # The organisation (slug); an organisation's admin may only give their own; None: theirs
+    # (a platform admin's None: platform-wide).
+    organisation: str | None = Field(default=None, max_length=40)
 
     @field_validator("username")
     @classmethod
@@ -319,6 +340,9 @@ class QueueItemOut(BaseModel):
     # Staff only: the young person's first message, cut to about 120 characters.
     first_message: str | None = None
     content_given: list[ContentLabelOut] = Field(default_factory=list)
+    # The queue it waits in and the page it started on (docs/organisations.md).
+    queue: OrganisationRef | None = None
+    origin: OrganisationRef | None = None
 
 
 class GuidanceSource(BaseModel):
@@ -355,6 +379,111 @@ class CounsellorConversationOut(BaseModel):
     messages: list[MessageOut]
     # What the bot gave, with each item's Danish title from the content library.
     content_given: list[ContentLabelOut] = Field(default_factory=list)
+    queue: OrganisationRef | None = None
+    origin: OrganisationRef | None = None
+
+
+# -- organisations (docs/organisations.md) ---------------------------------------------------
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
+
+
+class LocalInfoItem(BaseModel):
+    """A local service on an organisation's page: approved content, with its source."""
+
+    title: str = Field(min_length=1, max_length=120)
+    text: str = Field(default="", max_length=600)
+    phone: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, max_length=300)
+    source: str = Field(min_length=1, max_length=300)
+
+
+class OpeningHoursOut(BaseModel):
+    weekday: int
+    weekday_name: str
+    text: str  # "kl. 19-21"
+
+
+class OrganisationOut(BaseModel):
+    """Public: what the list of pages and a municipality's page show."""
+
+    slug: str
+    name: str
+    kind: str
+    is_default: bool
+    network: OrganisationRef | None
+    open_now: bool
+    next_opening: datetime | None
+    next_opening_text: str | None
+    page: str  # the young person's page, /ung/<slug> (/ for the default)
+
+
+class OrganisationPageOut(OrganisationOut):
+    presentation: str
+    age_range: str
+    confidentiality: str
+    local_info: list[LocalInfoItem]
+    hours: list[OpeningHoursOut]
+    closed_dates: list[date]
+    members: list[OrganisationRef]
+    # One sentence on where a young person who writes now will wait, and why.
+    routing_text: str
+
+
+class OrganisationIn(BaseModel):
+    slug: str = Field(pattern=SLUG_PATTERN)
+    name: str = Field(min_length=2, max_length=120)
+    kind: Literal["municipality", "network", "service"] = "municipality"
+    network: str | None = Field(default=None, max_length=40)
+    presentation: str = Field(default="", max_length=2000)
+    age_range: str = Field(default="", max_length=40)
+    confidentiality: str = Field(default="", max_length=2000)
+    local_info: list[LocalInfoItem] = Field(default_factory=list, max_length=20)
+
+
+class OrganisationChangeIn(BaseModel):
+    """What an organisation's own admin may change (its content); the network only a platform
+    admin."""
+
+    name: str | None = Field(default=None, min_length=2, max_length=120)
+    network: str | None = Field(default=None, max_length=40)
+    leave_network: bool = False
+    presentation: str | None = Field(default=None, max_length=2000)
+    age_range: str | None = Field(default=None, max_length=40)
+    confidentiality: str | None = Field(default=None, max_length=2000)
+    local_info: list[LocalInfoItem] | None = Field(default=None, max_length=20)
+
+
+class ReferIn(BaseModel):
+    organisation: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=32)
+
+
+class ReferralReasonOut(BaseModel):
+    code: str
+    label: str
+
+
+class ReferralTargetOut(BaseModel):
+    slug: str
+    name: str
+    kind: str
+    open_now: bool
+    next_opening_text: str | None
+    reasons: list[ReferralReasonOut]
+
+
+class ReferredOut(BaseModel):
+    conversation_id: str
+    organisation: OrganisationRef
+    queue: QueueInfo | None
+
+
+class ConversationStartIn(BaseModel):
+    """The page the young person starts on (POST /api/v1/conversations; no body: /)."""
+
+    organisation: str | None = Field(default=None, max_length=40)
 
 
 # -- shift calendar -------------------------------------------------------------------------
@@ -390,6 +519,8 @@ class WeeklyShiftIn(BaseModel):
     starts_at: time = WallClock
     ends_at: time = WallClock
     counsellors: int = Field(default=1, ge=1, le=50)
+    # A network's shift: the member organisation (slug) whose counsellors staff it.
+    staffed_by: str | None = Field(default=None, max_length=40)
 
     _wall_clock = field_validator("starts_at", "ends_at")(wall_clock)
 
@@ -406,6 +537,7 @@ class ShiftExceptionIn(BaseModel):
     ends_at: time | None = Field(default=None, json_schema_extra=_wall_clock_schema)
     counsellors: int = Field(default=1, ge=1, le=50)
     note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS)
+    staffed_by: str | None = Field(default=None, max_length=40)
 
     _wall_clock = field_validator("starts_at", "ends_at")(wall_clock)
 
@@ -434,6 +566,7 @@ class ShiftWindowOut(BaseModel):
 
 class ShiftCalendarOut(BaseModel):
     timezone: str
+    organisation: OrganisationRef
     weekly: list[WeeklyShiftOut]
     exceptions: list[ShiftExceptionOut]
     upcoming: list[ShiftWindowOut]

@@ -27,27 +27,37 @@ from handoff_service.schemas import (
 )
 
 
-def weekly_rules(session: Session) -> list[WeeklyRule]:
+def weekly_rules(session: Session, organisation_id: int) -> list[WeeklyRule]:
+    """One organisation's weekly shifts (each organisation has its own calendar)."""
     return [
         WeeklyRule(s.weekday, s.starts_at, s.ends_at, s.counsellors)
-        for s in session.scalars(select(WeeklyShift))
+        for s in session.scalars(
+            select(WeeklyShift).where(WeeklyShift.organisation_id == organisation_id)
+        )
     ]
 
 
-def date_exceptions(session: Session, from_day: date) -> list[DateException]:
+def date_exceptions(session: Session, from_day: date, organisation_id: int) -> list[DateException]:
     return [
         DateException(e.on_date, e.kind, e.starts_at, e.ends_at, e.counsellors)
-        for e in session.scalars(select(ShiftException).where(ShiftException.on_date >= from_day))
+        for e in session.scalars(
+            select(ShiftException).where(
+                ShiftException.on_date >= from_day,
+                ShiftException.organisation_id == organisation_id,
+            )
+        )
     ]
 
 
-def upcoming_windows(session: Session, now: datetime, tz: ZoneInfo, days: int) -> list[ShiftWindow]:
+def upcoming_windows(
+    session: Session, now: datetime, tz: ZoneInfo, days: int, organisation_id: int
+) -> list[ShiftWindow]:
     """Shift windows that have not ended yet, for the next `days` local dates."""
     today = now.astimezone(tz).date()
     from_day = today - timedelta(days=1)
     windows = shift_windows(
-        weekly_rules(session),
-        date_exceptions(session, from_day),
+        weekly_rules(session, organisation_id),
+        date_exceptions(session, from_day, organisation_id),
         from_day=from_day,
         days=days + 1,
         tz=tz,
@@ -58,9 +68,11 @@ def upcoming_windows(session: Session, now: datetime, tz: ZoneInfo, days: int) -
 # -- weekly shifts --------------------------------------------------------------------------
 
 
-def weekly_out(shift: WeeklyShift) -> WeeklyShiftOut:
+def weekly_out(shift: WeeklyShift, slugs: dict[int, str] | None = None) -> WeeklyShiftOut:
+    slugs = slugs or {}
     return WeeklyShiftOut(
         id=shift.id,
+        staffed_by=slugs.get(shift.staffed_by_id) if shift.staffed_by_id else None,
         weekday=shift.weekday,
         weekday_name=DANISH_WEEKDAYS[shift.weekday],
         starts_at=shift.starts_at,
@@ -69,9 +81,13 @@ def weekly_out(shift: WeeklyShift) -> WeeklyShiftOut:
     )
 
 
-def list_weekly(session: Session) -> list[WeeklyShift]:
+def list_weekly(session: Session, organisation_id: int) -> list[WeeklyShift]:
     return list(
-        session.scalars(select(WeeklyShift).order_by(WeeklyShift.weekday, WeeklyShift.starts_at))
+        session.scalars(
+            select(WeeklyShift)
+            .where(WeeklyShift.organisation_id == organisation_id)
+            .order_by(WeeklyShift.weekday, WeeklyShift.starts_at)
+        )
     )
 
 
@@ -80,17 +96,24 @@ def _check_weekly(body: WeeklyShiftIn) -> None:
         raise Invalid(problem)
 
 
-def _weekly(session: Session, shift_id: int) -> WeeklyShift:
+def get_weekly(session: Session, shift_id: int) -> WeeklyShift:
     shift = session.get(WeeklyShift, shift_id)
     if shift is None:
         raise NotFound("Vagten findes ikke.")
     return shift
 
 
-def create_weekly(session: Session, body: WeeklyShiftIn) -> WeeklyShift:
+def _fields(body: WeeklyShiftIn | ShiftExceptionIn) -> dict:
+    return body.model_dump(exclude={"staffed_by"})
+
+
+def create_weekly(
+    session: Session, body: WeeklyShiftIn, organisation_id: int, staffed_by_id: int | None
+) -> WeeklyShift:
     _check_weekly(body)
     duplicate = session.scalar(
         select(WeeklyShift).where(
+            WeeklyShift.organisation_id == organisation_id,
             WeeklyShift.weekday == body.weekday,
             WeeklyShift.starts_at == body.starts_at,
             WeeklyShift.ends_at == body.ends_at,
@@ -98,32 +121,40 @@ def create_weekly(session: Session, body: WeeklyShiftIn) -> WeeklyShift:
     )
     if duplicate is not None:
         raise Conflict("Den vagt findes allerede. Ret antallet af rådgivere på den i stedet.")
-    shift = WeeklyShift(**body.model_dump())
+    shift = WeeklyShift(
+        **_fields(body), organisation_id=organisation_id, staffed_by_id=staffed_by_id
+    )
     session.add(shift)
     session.flush()
     return shift
 
 
-def update_weekly(session: Session, shift_id: int, body: WeeklyShiftIn) -> WeeklyShift:
-    shift = _weekly(session, shift_id)
+def update_weekly(
+    session: Session, shift: WeeklyShift, body: WeeklyShiftIn, staffed_by_id: int | None
+) -> WeeklyShift:
     _check_weekly(body)
-    for field, value in body.model_dump().items():
+    for field, value in _fields(body).items():
         setattr(shift, field, value)
+    shift.staffed_by_id = staffed_by_id
     session.flush()
     return shift
 
 
-def delete_weekly(session: Session, shift_id: int) -> None:
-    session.delete(_weekly(session, shift_id))
+def delete_weekly(session: Session, shift: WeeklyShift) -> None:
+    session.delete(shift)
     session.flush()
 
 
 # -- closed dates and extra shifts ----------------------------------------------------------
 
 
-def exception_out(exception: ShiftException) -> ShiftExceptionOut:
+def exception_out(
+    exception: ShiftException, slugs: dict[int, str] | None = None
+) -> ShiftExceptionOut:
+    slugs = slugs or {}
     return ShiftExceptionOut(
         id=exception.id,
+        staffed_by=slugs.get(exception.staffed_by_id) if exception.staffed_by_id else None,
         on_date=exception.on_date,
         kind=exception.kind,
         starts_at=exception.starts_at,
@@ -133,18 +164,25 @@ def exception_out(exception: ShiftException) -> ShiftExceptionOut:
     )
 
 
-def list_exceptions(session: Session, from_day: date) -> list[ShiftException]:
+def list_exceptions(session: Session, from_day: date, organisation_id: int) -> list[ShiftException]:
     return list(
         session.scalars(
             select(ShiftException)
-            .where(ShiftException.on_date >= from_day)
+            .where(
+                ShiftException.on_date >= from_day,
+                ShiftException.organisation_id == organisation_id,
+            )
             .order_by(ShiftException.on_date, ShiftException.starts_at)
         )
     )
 
 
 def _check_exception(
-    session: Session, body: ShiftExceptionIn, today: date, exclude_id: int | None
+    session: Session,
+    body: ShiftExceptionIn,
+    today: date,
+    exclude_id: int | None,
+    organisation_id: int | None,
 ) -> None:
     if problem := exception_date_problem(body.on_date, today):
         raise Invalid(problem)
@@ -154,6 +192,7 @@ def _check_exception(
     else:
         already_closed = session.scalar(
             select(ShiftException.id).where(
+                ShiftException.organisation_id == organisation_id,
                 ShiftException.on_date == body.on_date,
                 ShiftException.kind == "closed",
                 ShiftException.id != (exclude_id or -1),
@@ -163,32 +202,50 @@ def _check_exception(
             raise Conflict("Den dato er allerede lukket.")
 
 
-def _exception(session: Session, exception_id: int) -> ShiftException:
+def get_exception(session: Session, exception_id: int) -> ShiftException:
     exception = session.get(ShiftException, exception_id)
     if exception is None:
         raise NotFound("Undtagelsen findes ikke.")
     return exception
 
 
-def create_exception(session: Session, body: ShiftExceptionIn, today: date) -> ShiftException:
-    _check_exception(session, body, today, exclude_id=None)
-    exception = ShiftException(**body.model_dump())
+def create_exception(
+    session: Session,
+    body: ShiftExceptionIn,
+    today: date,
+    organisation_id: int,
+    staffed_by_id: int | None,
+) -> ShiftException:
+    _check_exception(session, body, today, exclude_id=None, organisation_id=organisation_id)
+    exception = ShiftException(
+        **_fields(body), organisation_id=organisation_id, staffed_by_id=staffed_by_id
+    )
     session.add(exception)
     session.flush()
     return exception
 
 
 def update_exception(
-    session: Session, exception_id: int, body: ShiftExceptionIn, today: date
+    session: Session,
+    exception: ShiftException,
+    body: ShiftExceptionIn,
+    today: date,
+    staffed_by_id: int | None,
 ) -> ShiftException:
-    exception = _exception(session, exception_id)
-    _check_exception(session, body, today, exclude_id=exception_id)
-    for field, value in body.model_dump().items():
+    _check_exception(
+        session,
+        body,
+        today,
+        exclude_id=exception.id,
+        organisation_id=exception.organisation_id,
+    )
+    for field, value in _fields(body).items():
         setattr(exception, field, value)
+    exception.staffed_by_id = staffed_by_id
     session.flush()
     return exception
 
 
-def delete_exception(session: Session, exception_id: int) -> None:
-    session.delete(_exception(session, exception_id))
+def delete_exception(session: Session, exception: ShiftException) -> None:
+    session.delete(exception)
     session.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from types import FrameType
 from typing import Any
 
@@ -20,6 +20,8 @@ from fastapi.responses import StreamingResponse
 from handoff_service.events import CLOSE, EventBroker, format_sse
 
 KEEPALIVE_SECONDS = 15
+#: Changes an event's data for one client, or drops it (None): (event, data) -> data | None.
+EventView = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 #: Open streams one conversation (all its tabs) and one staff user may hold at once.
 STREAMS_PER_CONVERSATION = 5
@@ -75,8 +77,12 @@ async def sse_stream(
     snapshot: dict[str, Any] | None,
     snapshot_event: str = "status",
     owner: str | None = None,
+    view: EventView | None = None,
 ) -> AsyncIterator[str]:
-    """The snapshot, then every event of `channel`, until the client goes or the process ends."""
+    """The snapshot, then every event of `channel`, until the client goes or the process ends.
+
+    `view` may change an event's data for this client or drop it (None): the dashboard keeps
+    only the events of the staff member's own queues (handoff_service/notify.py)."""
     reconnect = format_sse("reconnect", {"retry_ms": RECONNECT_SPREAD_MS})
     # Subscribed before the snapshot is sent, so a client that has read it misses no change.
     async with broker.stream_place(owner or channel), broker.subscribe(channel) as events:
@@ -94,7 +100,9 @@ async def sse_stream(
             if item["event"] == CLOSE:
                 yield reconnect
                 return
-            yield format_sse(item["event"], item["data"])
+            data = item["data"] if view is None else view(item["event"], item["data"])
+            if data is not None:
+                yield format_sse(item["event"], data)
 
 
 def event_stream(
@@ -104,11 +112,12 @@ def event_stream(
     snapshot: dict[str, Any] | None,
     snapshot_event: str = "status",
     owner: str | None = None,
+    view: EventView | None = None,
 ) -> StreamingResponse:
     """The HTTP response of a live feed (the caller has reserved its place with
     :func:`reserve_stream` and closed its database session)."""
     return StreamingResponse(
-        sse_stream(request, broker, channel, snapshot, snapshot_event, owner),
+        sse_stream(request, broker, channel, snapshot, snapshot_event, owner, view),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )

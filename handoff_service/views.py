@@ -8,12 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import object_session
+
 from handoff_service import shift_tools
 from handoff_service.models import Conversation, Message
+from handoff_service.organisations import organisation_names
 from handoff_service.schemas import (
     CounsellorConversationOut,
     DutyToReport,
     MessageOut,
+    OrganisationRef,
     QueueItemOut,
 )
 from handoff_service.triage import GENERIC_TOPICS
@@ -60,8 +64,14 @@ def triage_summary(conversation: Conversation, texts: dict[str, Any]) -> str:
 
 
 def counsellor_view(
-    conversation: Conversation, texts: dict[str, Any], guidance: dict[str, Any]
+    conversation: Conversation,
+    texts: dict[str, Any],
+    guidance: dict[str, Any],
+    names: dict[int, OrganisationRef] | None = None,
 ) -> CounsellorConversationOut:
+    if names is None:
+        session = object_session(conversation)
+        names = organisation_names(session) if session is not None else {}
     return CounsellorConversationOut(
         id=conversation.id,
         status=conversation.status,
@@ -81,11 +91,17 @@ def counsellor_view(
         closed_at=conversation.closed_at,
         messages=[message_out(m) for m in conversation.messages],
         content_given=shift_tools.content_labels(_given(conversation)),
+        queue=names.get(conversation.organisation_id or -1),
+        origin=names.get(conversation.origin_organisation_id or -1),
     )
 
 
 def queue_item(
-    conversation: Conversation, position: int, texts: dict[str, Any], now: datetime
+    conversation: Conversation,
+    position: int,
+    texts: dict[str, Any],
+    now: datetime,
+    names: dict[int, OrganisationRef] | None = None,
 ) -> QueueItemOut:
     """One line of the counsellor's queue: no message text but the first young message, cut
     short (staff only; the counsellor reads it anyway on claiming)."""
@@ -101,6 +117,8 @@ def queue_item(
         summary=triage_summary(conversation, texts),
         first_message=shift_tools.first_message(conversation),
         content_given=shift_tools.content_labels(_given(conversation)),
+        queue=(names or {}).get(conversation.organisation_id or -1),
+        origin=(names or {}).get(conversation.origin_organisation_id or -1),
     )
 
 

@@ -153,9 +153,9 @@ def offer_now(tracker: Tracker) -> bool:
     return since is None or since >= OFFER_EVERY
 
 
-def service_status() -> dict[str, Any] | None:
+def service_status(tracker: Tracker | None = None) -> dict[str, Any] | None:
     try:
-        return handoff_client.service_status()
+        return handoff_client.service_status(tracker.sender_id if tracker else None)
     except handoff_client.HandoffUnavailable:
         return None
 
@@ -292,7 +292,7 @@ class ActionGreet(Action):
             # "hej" mid-conversation is a turn like any other ("hva gør jeg så nu" can read as
             # a greeting): the planner answers it in context.
             return ActionRespond().run(dispatcher, tracker, domain)
-        status = service_status()
+        status = service_status(tracker)
         dispatcher.utter_message(response="utter_greet_welcome")
         if status and status.get("shift_open"):
             dispatcher.utter_message(response="utter_greet_open")
@@ -457,7 +457,7 @@ class ActionRespond(Action):
         if state and state.get("status") == "queued" and state.get("queue"):
             say_queue_place(turn, state, crisis=plan.critical)
             return None
-        status = service_status()
+        status = service_status(tracker)
         if status is None:
             turn.say("utter_opening_hours_unknown")
         elif status.get("shift_open"):
@@ -480,7 +480,7 @@ class ActionRespond(Action):
             if state and state.get("status") == "queued" and state.get("queue"):
                 say_queue_place(turn, state, crisis=plan.critical)
                 return None
-        status = service_status()
+        status = service_status(tracker)
         if status is None:
             turn.say("utter_opening_hours_unknown")
         elif status.get("shift_open"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -42,8 +43,11 @@ def _call(method: str, path: str, payload: dict[str, Any] | None = None) -> dict
         raise HandoffUnavailable from error
 
 
-def service_status() -> dict[str, Any]:
-    return _call("GET", "/internal/v1/service-status")
+def service_status(conversation_id: str | None = None) -> dict[str, Any]:
+    """The service's opening state for the queue this conversation waits in or would be handed
+    to (each municipality has its own hours)."""
+    query = f"?conversation_id={quote(conversation_id)}" if conversation_id else ""
+    return _call("GET", f"/internal/v1/service-status{query}")
 
 
 def hand_off(conversation_id: str, triage: dict[str, Any]) -> dict[str, Any]:

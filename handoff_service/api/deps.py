@@ -15,6 +15,7 @@ from handoff_service.config import Settings
 from handoff_service.domain.status import ConversationStatus
 from handoff_service.events import EventBroker
 from handoff_service.models import Conversation, User
+from handoff_service.organisations import may_see_conversation
 from handoff_service.rasa_client import RasaClient
 from handoff_service.ratelimit import RateLimits, retry_after_header
 from handoff_service.security import conversation_token_matches, decode_access_token
@@ -170,8 +171,10 @@ LeaderDep = Annotated[User, Depends(require_role("leader", "admin"))]
 def counsellor_conversation(
     conversation_id: str, session: SessionDep, user: CounsellorDep
 ) -> Conversation:
+    """A conversation in one of the caller's queues, or held by the caller; any other is 404, as
+    if it did not exist (organisations see only their own, docs/organisations.md)."""
     conversation = find_conversation(session, conversation_id)
-    if conversation is None:
+    if conversation is None or not may_see_conversation(session, user, conversation):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Samtalen findes ikke.")
     return conversation
 

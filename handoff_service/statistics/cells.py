@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from handoff_service.domain.shifts import shift_windows
-from handoff_service.models import Conversation, Message, StatCell, StatServiceHour
+from handoff_service.models import Conversation, Message, Organisation, StatCell, StatServiceHour
 from handoff_service.shift_calendar import date_exceptions, weekly_rules
 from handoff_service.statistics.codes import LOCAL_TZ, ORGANISATION
 from handoff_service.statistics.facts import CellKey, ConversationFacts, cell_keys, iso_week
@@ -143,9 +143,14 @@ def record_many(
     if not fresh:
         _lock(session, sorted({c.id for c in conversations}))
     replies = _first_counsellor_messages(session, conversations)
+    # Counted for the organisation whose page the conversation started on.
+    slugs = dict(session.execute(select(Organisation.id, Organisation.slug)).all())
     deltas: Counter[CellKey] = Counter()
     for conversation in conversations:
-        now = cell_keys(_facts(conversation, replies.get(conversation.id, (None, None))))
+        now = cell_keys(
+            _facts(conversation, replies.get(conversation.id, (None, None))),
+            slugs.get(conversation.origin_organisation_id or -1, ORGANISATION),
+        )
         before = _stored(conversation)
         if now == before:
             continue
@@ -172,7 +177,9 @@ def _hour_start(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def staffed_hours(session: Session, now: datetime, lookback: timedelta) -> list[datetime]:
+def staffed_hours(
+    session: Session, now: datetime, lookback: timedelta, organisation_id: int
+) -> list[datetime]:
     """The UTC hour starts from `now - lookback` to now in which the calendar had at least one
     counsellor on shift (the current hour counts once a shift has been open in it)."""
     first = _hour_start(now - lookback)
@@ -181,8 +188,8 @@ def staffed_hours(session: Session, now: datetime, lookback: timedelta) -> list[
     windows = [
         w
         for w in shift_windows(
-            weekly_rules(session),
-            date_exceptions(session, from_day),
+            weekly_rules(session, organisation_id),
+            date_exceptions(session, from_day, organisation_id),
             from_day=from_day,
             days=days,
             tz=LOCAL_TZ,
@@ -200,17 +207,25 @@ def staffed_hours(session: Session, now: datetime, lookback: timedelta) -> list[
 
 
 def record_service_hours(
-    session: Session,
-    now: datetime,
-    *,
-    lookback: timedelta = SERVICE_HOURS_LOOKBACK,
-    organisation: str = ORGANISATION,
+    session: Session, now: datetime, *, lookback: timedelta = SERVICE_HOURS_LOOKBACK
+) -> int:
+    """Every organisation's staffed hours (its own calendar); returns hours added in all."""
+    return sum(
+        _record_service_hours(session, now, lookback, organisation_id, slug)
+        for organisation_id, slug in session.execute(
+            select(Organisation.id, Organisation.slug).order_by(Organisation.id)
+        )
+    )
+
+
+def _record_service_hours(
+    session: Session, now: datetime, lookback: timedelta, organisation_id: int, organisation: str
 ) -> int:
     """Mark each staffed hour once (a unique row per hour) and count it; returns hours added.
 
     The marker and the count are in one transaction and the marker's insert skips an hour that
     another process marked, so restarts and several processes never count an hour twice."""
-    hours = staffed_hours(session, now, lookback)
+    hours = staffed_hours(session, now, lookback, organisation_id)
     if not hours:
         return 0
     known = set(

@@ -87,7 +87,7 @@ class FakeService:
         if self.fail:
             raise handoff_client.HandoffUnavailable
 
-    def _service_status(self):
+    def _service_status(self, conversation_id=None):
         self._check()
         return self.status
 

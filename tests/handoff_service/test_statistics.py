@@ -361,8 +361,16 @@ def test_each_hour_with_a_counsellor_on_shift_is_counted_once(session):
     session.execute(delete(WeeklyShift))
     session.execute(delete(ShiftException))
     # Mondays 10:00-12:30 local, and a Monday shift with nobody on it.
-    session.add(WeeklyShift(weekday=0, starts_at=time(10, 0), ends_at=time(12, 30), counsellors=1))
-    session.add(WeeklyShift(weekday=0, starts_at=time(16, 0), ends_at=time(17, 0), counsellors=0))
+    session.add(
+        WeeklyShift(
+            organisation_id=1, weekday=0, starts_at=time(10, 0), ends_at=time(12, 30), counsellors=1
+        )
+    )
+    session.add(
+        WeeklyShift(
+            organisation_id=1, weekday=0, starts_at=time(16, 0), ends_at=time(17, 0), counsellors=0
+        )
+    )
     session.commit()
     now = datetime(2026, 11, 2, 12, 10, tzinfo=UTC)  # Monday 13:10 local
     assert record_service_hours(session, datetime(2026, 11, 2, 9, 5, tzinfo=UTC)) == 1

@@ -22,6 +22,7 @@ from handoff_service.api.deps import CurrentUserDep, RateLimitsDep, SessionDep, 
 from handoff_service.config import Settings
 from handoff_service.db import utcnow
 from handoff_service.models import User
+from handoff_service.organisations import organisation_names
 from handoff_service.ratelimit import LoginRefusal, client_key, retry_after_header
 from handoff_service.refresh_tokens import (
     COOKIE_NAME,
@@ -154,8 +155,15 @@ def refresh(request: Request, session: SessionDep, settings: SettingsDep) -> Res
 
 
 @router.get("/me", response_model=UserOut, responses=error_responses(401))
-def me(user: CurrentUserDep) -> UserOut:
-    return UserOut(id=user.id, username=user.username, role=user.role)
+def me(user: CurrentUserDep, session: SessionDep) -> UserOut:
+    """Who is logged in, and for which organisation (None: the whole platform)."""
+    names = organisation_names(session)
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        organisation=names.get(user.organisation_id or -1),
+    )
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401))

@@ -6,14 +6,14 @@ import logging
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from handoff_service import conversations as ops
+from handoff_service import organisations, views
 from handoff_service import queue as queue_ops
-from handoff_service import views
 from handoff_service.api.deps import (
     BrokerDep,
     RasaDep,
@@ -44,6 +44,7 @@ from handoff_service.schemas import (
     EVENT_STREAM,
     ConversationCreated,
     ConversationOut,
+    ConversationStartIn,
     MessageIn,
     MessageOut,
     PickedUp,
@@ -77,13 +78,14 @@ TOO_MANY_PICKUPS = (
     "Der er prøvet for mange koder lige nu. Vent lidt, og prøv så igen. Er du i fare, så ring 112."
 )
 TOO_MANY_TYPING = "Vent et øjeblik."
+UNKNOWN_ORGANISATION = "Den kommune eller det tilbud findes ikke her. Tjek adressen på siden."
 
 
 @router.post(
     "/conversations",
     status_code=status.HTTP_201_CREATED,
     response_model=ConversationCreated,
-    responses=error_responses(429),
+    responses=error_responses(*BODY_ERRORS, 429),
 )
 def start_conversation(
     session: SessionDep,
@@ -91,13 +93,21 @@ def start_conversation(
     texts: TextsDep,
     limits: RateLimitsDep,
     rasa: RasaDep,
+    body: ConversationStartIn | None = None,
 ) -> ConversationCreated:
+    """A new conversation with the bot, started on an organisation's page (`organisation`: its
+    slug, as in /ung/<slug>; without it, the default page /)."""
+    origin = None
+    if body is not None and body.organisation:
+        origin = organisations.by_slug(session, body.organisation)
+        if origin is None:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, UNKNOWN_ORGANISATION)
     # A service-wide ceiling on new conversations, so a flood cannot fill the database.
     if (wait := limits.starts.hit("service")) is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS, BUSY, headers=retry_after_header(wait)
         )
-    conversation, token = ops.create_conversation(session)
+    conversation, token = ops.create_conversation(session, origin)
     pickup_code = new_pickup_code()
     # 30**10 codes: a clash with a live one is so unlikely that the unique index may refuse it.
     normalised = normalise_pickup_code(pickup_code)
@@ -122,6 +132,9 @@ def start_conversation(
         pickup_code=pickup_code,
         status=conversation.status,
         messages=greeting,
+        organisation=organisations.ref(
+            organisations.organisation_of(session, conversation.origin_organisation_id)
+        ),
     )
 
 
@@ -324,6 +337,17 @@ def list_emergency_numbers() -> list[dict[str, Any]]:
     return emergency_numbers()
 
 
-@router.get("/service-status", response_model=ServiceStatus)
-def public_service_status(session: SessionDep, settings: SettingsDep) -> ServiceStatus:
-    return queue_ops.service_status(session, settings)
+@router.get("/service-status", response_model=ServiceStatus, responses=error_responses(404, 422))
+def public_service_status(
+    session: SessionDep,
+    settings: SettingsDep,
+    organisation: Annotated[str | None, Query(max_length=40)] = None,
+) -> ServiceStatus:
+    """Open now and the expected wait for a young person who writes now on the default page,
+    or on `organisation`'s page (where the routing would send them)."""
+    if organisation is None:
+        return queue_ops.service_status(session, settings)
+    origin = organisations.by_slug(session, organisation)
+    if origin is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN_ORGANISATION)
+    return queue_ops.service_status(session, settings, origin=origin)

@@ -16,6 +16,7 @@ from handoff_service.db import utcnow
 from handoff_service.domain.status import ConversationStatus
 from handoff_service.models import Conversation
 from handoff_service.notify import publish_queue_changed, publish_status
+from handoff_service.organisations import reroute_waiting
 from handoff_service.schemas import (
     BODY_ERRORS,
     ServiceStatus,
@@ -24,6 +25,7 @@ from handoff_service.schemas import (
     error_responses,
 )
 from handoff_service.triage import merge_triage
+from triage_core.risk import RiskLevel
 
 router = APIRouter(
     prefix="/internal/v1",
@@ -42,9 +44,15 @@ def _conversation(session, conversation_id: str) -> Conversation:
 
 @router.get("/service-status", response_model=ServiceStatus)
 def internal_service_status(
-    _: InternalDep, session: SessionDep, settings: SettingsDep
+    _: InternalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    conversation_id: str | None = None,
 ) -> ServiceStatus:
-    return queue_ops.service_status(session, settings)
+    """Open now, waits and the next opening for the queue `conversation_id` waits in or would
+    be handed to now (its page's routing, docs/organisations.md); without one, the default's."""
+    conversation = find_conversation(session, conversation_id) if conversation_id else None
+    return queue_ops.service_status(session, settings, conversation=conversation)
 
 
 @router.post(
@@ -93,6 +101,8 @@ def update_triage(
     conversation = _conversation(session, conversation_id)
     before = (conversation.status, conversation.risk_rank)
     merge_triage(conversation, triage)
+    if conversation.risk_rank > before[1] and conversation.risk == RiskLevel.CRITICAL:
+        reroute_waiting(session, now, only=conversation)  # not left in a closed queue
     session.commit()
     if reason := queue_ops.queue_change(before, conversation):
         publish_queue_changed(

@@ -6,8 +6,8 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from handoff_service import conversations as ops
+from handoff_service import organisations, shift_tools, stale_claims, views
 from handoff_service import queue as queue_ops
-from handoff_service import shift_tools, stale_claims, views
 from handoff_service.api.deps import (
     BrokerDep,
     CounsellorConversationDep,
@@ -26,14 +26,21 @@ from handoff_service.notify import (
     dashboard_event,
     publish_messages,
     publish_queue_changed,
+    publish_status,
+    staff_view_of_dashboard,
 )
+from handoff_service.organisations import organisation_names, queue_ids_for
 from handoff_service.schemas import (
     BODY_ERRORS,
     EVENT_STREAM,
     CloseIn,
     CounsellorConversationOut,
     MessageOut,
+    OrganisationRef,
     QueueItemOut,
+    ReferIn,
+    ReferralTargetOut,
+    ReferredOut,
     ReplyIn,
     error_responses,
 )
@@ -55,10 +62,14 @@ router = APIRouter(prefix="/api/v1", tags=["counsellor"], responses=error_respon
 
 @router.get("/queue", response_model=list[QueueItemOut], responses=error_responses(401, 403))
 def waiting_queue(session: SessionDep, user: CounsellorDep, texts: TextsDep) -> list[QueueItemOut]:
+    """The conversations waiting in the caller's queues (their organisation's and, if it is a
+    member, the network's; every queue for platform staff), the most urgent first."""
     now = utcnow()
+    names = organisation_names(session)
+    waiting = queue_ops.waiting_conversations(session, queue_ids_for(session, user))
     return [
-        views.queue_item(conversation, position, texts, now)
-        for position, conversation in enumerate(queue_ops.waiting_conversations(session), start=1)
+        views.queue_item(conversation, position, texts, now, names)
+        for position, conversation in enumerate(waiting, start=1)
     ]
 
 
@@ -98,13 +109,17 @@ async def follow_queue(
     settings: SettingsDep,
 ):
     """The dashboard's live feed: first the waiting count, then one `queue` event per change."""
-    snapshot = dashboard_event(
-        "connected", None, queue_ops.queue_context(session, settings, utcnow()).waiting_count
+    queue_ids = queue_ids_for(session, user)
+    view = staff_view_of_dashboard(queue_ids)
+    snapshot = view(
+        "queue", dashboard_event("connected", None, queue_ops.waiting_by_queue(session))
     )
     session.close()
     owner = staff_owner(user.id)
     reserve_stream(broker, owner)
-    return event_stream(request, broker, DASHBOARD, snapshot, snapshot_event="queue", owner=owner)
+    return event_stream(
+        request, broker, DASHBOARD, snapshot, snapshot_event="queue", owner=owner, view=view
+    )
 
 
 @router.get(
@@ -361,7 +376,7 @@ def transfer(
         raise HTTPException(refused.status, refused.detail) from None
     session.commit()
     publish_messages(broker, conversation.id, [views.message_out(notice)])
-    waiting = queue_ops.queue_context(session, settings, utcnow()).waiting_count
+    waiting = queue_ops.waiting_by_queue(session)
     # Every dashboard re-reads its queue and "Mine samtaler"; the colleague's also says why.
     broker.publish(DASHBOARD, "queue", dashboard_event("transfer", conversation, waiting))
     broker.publish(
@@ -374,3 +389,57 @@ def transfer(
         },
     )
     return views.counsellor_view(conversation, texts, guidance)
+
+
+@router.get(
+    "/counsellor/referral-targets",
+    response_model=list[ReferralTargetOut],
+    responses=error_responses(401, 403),
+)
+def referral_targets(session: SessionDep, user: CounsellorDep) -> list[ReferralTargetOut]:
+    """Where a conversation can be referred: every organisation, with the reasons to choose."""
+    return organisations.referral_targets(session, utcnow())
+
+
+@router.post(
+    "/counsellor/conversations/{conversation_id}/refer",
+    response_model=ReferredOut,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404, 409),
+)
+def refer(
+    body: ReferIn,
+    conversation: CounsellorConversationDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    broker: BrokerDep,
+    user: CounsellorDep,
+) -> ReferredOut:
+    """Refer a waiting conversation, or the caller's own active one, to another organisation's
+    queue (the national → municipal case): transcript and triage kept, place in the order kept;
+    the young person is told where and gets the new place and expected wait."""
+    target = organisations.by_slug(session, body.organisation)
+    if target is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "Organisationen findes ikke.")
+    was_active = conversation.status == "active"
+    try:
+        organisations.refer(session, conversation, user, target, body.reason)
+    except organisations.ReferralError as refused:
+        session.rollback()
+        raise HTTPException(refused.status, refused.detail) from None
+    now = utcnow()
+    info = queue_ops.queue_info(session, settings, conversation, now)
+    notice = ops.add_message(
+        session, conversation, "bot", info.queue_text if info and info.queue_text else target.name
+    )
+    session.commit()
+    publish_messages(broker, conversation.id, [views.message_out(notice)])
+    publish_queue_changed(
+        broker, session, settings, now, reason="referred", conversation=conversation
+    )
+    if was_active:
+        publish_status(broker, conversation, info.model_dump(mode="json") if info else None)
+    return ReferredOut(
+        conversation_id=conversation.id,
+        organisation=OrganisationRef(slug=target.slug, name=target.name),
+        queue=info,
+    )

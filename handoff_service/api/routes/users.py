@@ -8,6 +8,7 @@ from handoff_service import users as staff
 from handoff_service.api.deps import AdminDep, BrokerDep, RowId, SessionDep, SettingsDep
 from handoff_service.db import utcnow
 from handoff_service.notify import publish_queue_changed
+from handoff_service.organisations import organisation_names
 from handoff_service.schemas import (
     BODY_ERRORS,
     StaffUserOut,
@@ -21,8 +22,10 @@ router = APIRouter(prefix="/api/v1/users", tags=["admin"], responses=error_respo
 
 @router.get("", response_model=list[StaffUserOut], responses=error_responses(401, 403))
 def list_staff(session: SessionDep, admin: AdminDep) -> list[StaffUserOut]:
+    """Every user for a platform admin; an organisation's admin sees their own organisation's."""
     now = utcnow()
-    return [staff.staff_out(user, now) for user in staff.list_users(session)]
+    names = organisation_names(session)
+    return [staff.staff_out(user, now, names) for user in staff.list_users(session, admin)]
 
 
 @router.post(
@@ -34,7 +37,7 @@ def list_staff(session: SessionDep, admin: AdminDep) -> list[StaffUserOut]:
 def create_staff(body: UserIn, session: SessionDep, admin: AdminDep) -> StaffUserOut:
     user = staff.create_user(session, body, admin)
     session.commit()
-    return staff.staff_out(user, utcnow())
+    return staff.staff_out(user, utcnow(), organisation_names(session))
 
 
 @router.patch(
@@ -50,7 +53,7 @@ def change_staff(
     broker: BrokerDep,
     admin: AdminDep,
 ) -> StaffUserOut:
-    user = staff.get_user(session, user_id)
+    user = staff.get_user(session, user_id, admin)
     released = staff.change_user(session, user, body, admin)
     session.commit()
     now = utcnow()
@@ -58,7 +61,7 @@ def change_staff(
         publish_queue_changed(
             broker, session, settings, now, reason="release", conversation=conversation
         )
-    return staff.staff_out(user, now)
+    return staff.staff_out(user, now, organisation_names(session))
 
 
 @router.post(

@@ -47,6 +47,7 @@ ACCESS_RULES: tuple[tuple[str, str, frozenset[str]], ...] = (
     (r"/api/v1/shifts(/.*)?", "*", frozenset({"admin"})),
     (r"/api/v1/users(/.*)?", "*", frozenset({"admin"})),
     (r"/api/v1/audit", "*", frozenset({"admin"})),
+    (r"/api/v1/organisations(/.*)?", "*", frozenset({"admin"})),
     (r"/api/v1/queue(/.*)?", "*", frozenset({"counsellor", "admin"})),
     # The shift's tools (handoff_service/shift_tools.py): canned replies, notes, transfer.
     (
@@ -89,6 +90,9 @@ PUBLIC = {
     ("POST", "/api/v1/conversations/pickup"),
     ("GET", "/api/v1/emergency-numbers"),
     ("GET", "/api/v1/service-status"),
+    # The organisations' public pages (docs/organisations.md): names, hours, local information.
+    ("GET", "/api/v1/organisations"),
+    ("GET", "/api/v1/organisations/{slug}"),
 }
 # The young person's routes the issue names; the matrix takes every route the token guards.
 YOUNG_NAMED = {
@@ -175,6 +179,7 @@ def rule_for(route: Route) -> frozenset[str] | None:
 def url(route: Route, conversation_id: str) -> str:
     values = {"conversation_id": conversation_id, "user_id": "1", "shift_id": "1"}
     values["exception_id"] = "1"
+    values["slug"] = "default"
     values["item_id"] = values["message_id"] = "1"
     names = re.findall(r"\{(\w+)\}", route.path)
     missing = [name for name in names if name not in values]

@@ -166,8 +166,11 @@ def test_message_text_lives_only_in_the_messages_table(session):
     # The counsellors' internal notes are one other text: staff only and deleted with the
     # conversation (tests/handoff_service/api/test_shift_tools.py). The trainer's inbox is the
     # other: scrubbed of personal data, linked to no conversation, deleted with its last one
-    # unless accepted (tests/handoff_service/test_trainer_inbox.py).
+    # unless accepted (tests/handoff_service/test_trainer_inbox.py). An organisation's
+    # presentation and confidentiality are its admin's approved page content, no young person's.
     assert text_columns == {
+        "organisations.presentation",
+        "organisations.confidentiality",
         "messages.text",
         "conversation_notes.text",
         "trainer_inbox_items.text",

@@ -18,6 +18,7 @@ def test_dashboard_is_told_of_a_critical_handoff_at_once(
         assert dashboard.next_of("queue") == {
             "reason": "connected",
             "conversation_id": None,
+            "organisation_id": None,
             "status": None,
             "risk": None,
             "critical": False,
