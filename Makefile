@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 NLU ?= data/tests/nlu_holdout.yml
 OUT ?= results/eval-nlu
 
-.PHONY: help envs run test train eval-nlu content-check validate lint clean distclean purge bench bench-turn faults nlu-report export-labels compare-models promote
+.PHONY: help envs run test train eval-nlu content-check validate lint clean distclean purge bench bench-turn faults nlu-report export-labels compare-models promote test-model-loop
 
 .DEFAULT_GOAL := help
 
@@ -66,6 +66,12 @@ compare-models: envs ## train a candidate and compare it with the current model 
 # running Rasa (make run) switches to it; audited. RESTORE=<promotion id> restores an older one.
 promote: envs ## make the gated candidate the current model (RESTORE=<id>: an older one)
 	@$(SERVICE_PY) -m handoff_service.model_registry $(if $(RESTORE),restore $(RESTORE),promote)
+
+# The trainer's whole loop on a tiny fixture with real processes and three real trainings:
+# inbox, label, export, a worse candidate refused, a better one promoted, restore (about 2 min;
+# make test runs it too).
+test-model-loop: envs ## the label-train-compare-promote loop end to end (tiny fixture)
+	$(SERVICE_PY) -m pytest tests/e2e/test_model_loop.py -q
 
 # Hard-deletes closed conversations older than RETENTION_DAYS (the service also does it hourly).
 purge: envs ## hard-delete conversations past retention

@@ -193,9 +193,16 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def start_training(paths: Paths, session: Session, user: Any) -> dict[str, Any]:
-    """Starts compare_models.py (nice -n 19) in the background; 409 while one runs."""
+def start_training(
+    paths: Paths, session: Session, user: Any, rasa_url: str | None = None
+) -> dict[str, Any]:
+    """Starts compare_models.py (nice -n 19) in the background; 409 while one runs. The
+    candidate is compared with the model the running Rasa serves (else compare_models.py's
+    own choice: the promoted model, or the one `make train` made)."""
     paths.jobs.mkdir(parents=True, exist_ok=True)
+    running = running_model(rasa_url) if rasa_url else None
+    in_registry = _registry_name(paths, running) if running else None
+    current = ["--current", str(paths.registry / in_registry)] if in_registry else []
     lock = paths.lock_file.open("a")
     try:
         try:
@@ -222,6 +229,7 @@ def start_training(paths: Paths, session: Session, user: Any) -> dict[str, Any]:
                     str(paths.reports),
                     "--jobs",
                     str(paths.jobs),
+                    *current,
                 ],
                 cwd=PROJECT_ROOT,
                 stdout=log,

@@ -207,11 +207,13 @@ def training_status(user: TrainerDep) -> dict[str, Any]:
     status_code=status.HTTP_202_ACCEPTED,
     responses=error_responses(401, 403, 409),
 )
-def start_training(session: SessionDep, user: TrainerDep) -> dict[str, Any]:
+def start_training(session: SessionDep, settings: SettingsDep, user: TrainerDep) -> dict[str, Any]:
     """Trains a candidate from the current data and compares it with the current model
     (scripts/compare_models.py, `nice -n 19`, in the background); 409 while one runs."""
     try:
-        started = registry.start_training(registry.Paths.from_env(), session, user)
+        started = registry.start_training(
+            registry.Paths.from_env(), session, user, settings.rasa_url
+        )
     except registry.RegistryError as refused:
         raise _registry_refused(refused, session) from None
     session.commit()
