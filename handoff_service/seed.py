@@ -101,7 +101,9 @@ def _local_info(name: str) -> list[dict]:
         },
         {
             "title": "BørneTelefonen",
-            "text": "Er du under 18, kan du ringe gratis og anonymt til BørneTelefonen hele døgnet.",
+            "text": (
+                "Er du under 18, kan du ringe gratis og anonymt til BørneTelefonen hele døgnet."
+            ),
             "phone": "116 111",
             "address": None,
             "url": None,

@@ -27,6 +27,7 @@ from handoff_service.conversations import add_message
 from handoff_service.db import utcnow
 from handoff_service.domain.status import ConversationStatus
 from handoff_service.models import Conversation, ConversationNote, Message, User
+from handoff_service.organisations import may_see_queue, queue_ids_for
 from handoff_service.schemas import ContentLabelOut, TextIn
 from handoff_service.texts import content_library
 from triage_core.content_library import ContentItem, ContentLibrary
@@ -50,6 +51,9 @@ EMERGENCY_NUMBERS_ID = "emergency_numbers"
 EMERGENCY_NUMBERS_THEME = "emergency_numbers"
 EMERGENCY_NUMBERS_TITLE = "Nødnumre"
 STAFF_ROLES = ("counsellor", "admin")
+NOT_THEIR_QUEUE = (
+    "Kollegaen kan ikke tage samtaler fra denne kø. Henvis samtalen til deres kommune i stedet."
+)
 
 NOT_YOURS = "Samtalen er ikke din lige nu. Tag den fra køen først."
 NO_SUCH_COLLEAGUE = "Kollegaen findes ikke, er ikke aktiv eller er ikke rådgiver."
@@ -266,14 +270,24 @@ def _note_out(note: ConversationNote, username: str | None) -> NoteOut:
 # -- transfer ----------------------------------------------------------------------------------
 
 
+def _share_a_queue(session: Session, a: User, b: User) -> bool:
+    mine, theirs = queue_ids_for(session, a), queue_ids_for(session, b)
+    return mine is None or theirs is None or bool(mine & theirs)
+
+
 def colleagues(session: Session, me: User) -> list[ColleagueOut]:
-    """Who a conversation can be handed to: active counsellors and admins other than the caller."""
+    """Who a conversation can be handed to: active counsellors and admins other than the caller
+    who take from at least one of the caller's queues (docs/organisations.md)."""
     users = session.scalars(
         select(User)
         .where(User.is_active.is_(True), User.role.in_(STAFF_ROLES), User.id != me.id)
         .order_by(User.username)
     )
-    return [ColleagueOut(id=u.id, username=u.username, role=u.role) for u in users]
+    return [
+        ColleagueOut(id=u.id, username=u.username, role=u.role)
+        for u in users
+        if _share_a_queue(session, me, u)
+    ]
 
 
 def transfer(
@@ -289,6 +303,8 @@ def transfer(
     colleague = session.get(User, to_user_id)
     if colleague is None or not colleague.is_active or colleague.role not in STAFF_ROLES:
         raise TransferError(422, NO_SUCH_COLLEAGUE)
+    if not may_see_queue(session, colleague, conversation.organisation_id):
+        raise TransferError(422, NOT_THEIR_QUEUE)
     conversation.counsellor_id = colleague.id
     # The hand-over counts as the colleague's first sign of being there (stale_claims.py): the
     # stale-claim clock starts now, not at the first holder's claim.

@@ -382,6 +382,8 @@ def run() -> int:
     print(
         "\n"
         f"  Chat for young people:   http://localhost:{stack.service_port}/\n"
+        f"  A municipality's page:   http://localhost:{stack.service_port}/ung/aaby"
+        "  (demo network: docs/organisations.md)\n"
         f"  Counsellor dashboard:    http://localhost:{stack.service_port}/counsellor\n"
         f"  Statistics (leaders):    http://localhost:{stack.service_port}/statistics\n"
         f"  Trainer's inbox:         http://localhost:{stack.service_port}/trainer\n"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from handoff_service.errors import Invalid
@@ -125,7 +125,8 @@ class Counts:
         return sum(self.hour(metric, category, hour) for hour in range(24))
 
 
-def read_counts(session: Session, span: Range, organisation: str = ORGANISATION) -> Counts:
+def read_counts(session: Session, span: Range, organisation: str | None = ORGANISATION) -> Counts:
+    """The cells of `organisation` (slug) in the span; None: of every organisation, summed."""
     weeks = span.weeks
     rows = session.execute(
         select(
@@ -136,7 +137,7 @@ def read_counts(session: Session, span: Range, organisation: str = ORGANISATION)
             func.sum(StatCell.count),
         )
         .where(
-            StatCell.organisation == organisation,
+            true() if organisation is None else StatCell.organisation == organisation,
             StatCell.period_week >= weeks[0],
             StatCell.period_week <= weeks[-1],
         )
@@ -290,13 +291,20 @@ def summary(metric: str, counts: Counts, texts: dict[str, Any]) -> dict[str, Any
 
 
 def build_report(
-    session: Session, span: Range, texts: dict[str, Any], now: datetime
+    session: Session,
+    span: Range,
+    texts: dict[str, Any],
+    now: datetime,
+    organisation: str | None = ORGANISATION,
 ) -> dict[str, Any]:
-    counts = read_counts(session, span)
+    """The report of one organisation's conversations (by the page they started on), or of all
+    (`organisation` None)."""
+    counts = read_counts(session, span, organisation)
     labels = texts["statistics"]
     weeks = span.weeks
     return {
         "period": span.period,
+        "organisation": organisation,
         "from": weeks[0],
         "to": weeks[-1],
         "generated_at": now.replace(minute=0, second=0, microsecond=0).isoformat(),

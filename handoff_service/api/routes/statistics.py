@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
+from sqlalchemy.orm import Session
 
+from handoff_service import organisations as orgs
 from handoff_service.api.deps import (
     CounsellorConversationDep,
     CounsellorDep,
@@ -17,6 +19,7 @@ from handoff_service.api.deps import (
     YoungConversationDep,
 )
 from handoff_service.db import utcnow
+from handoff_service.models import User
 from handoff_service.schemas import BODY_ERRORS, error_responses
 from handoff_service.statistics import answers, report
 from handoff_service.statistics.answers import (
@@ -94,7 +97,30 @@ def save_registration(
     return saved
 
 
-@router.get("/statistics", responses=error_responses(401, 403, 422))
+OrganisationParam = Annotated[
+    str | None,
+    Query(max_length=40, description="Organisationens kortnavn; uden: din egen (platformen: alle)"),
+]
+
+
+def _organisation(session: Session, user: User, slug: str | None) -> str | None:
+    """Whose figures: a leader or admin of an organisation sees only their own; platform staff
+    see any one organisation's, or all summed (None)."""
+    if user.organisation_id is not None:
+        own = orgs.organisation_of(session, user.organisation_id)
+        if slug is not None and slug != own.slug:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, "Du kan kun se din egen organisations tal."
+            )
+        return own.slug
+    if slug is None:
+        return None
+    if orgs.by_slug(session, slug) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Organisationen findes ikke.")
+    return slug
+
+
+@router.get("/statistics", responses=error_responses(401, 403, 404, 422))
 def statistics(
     session: SessionDep,
     user: LeaderDep,
@@ -102,12 +128,15 @@ def statistics(
     first: Annotated[str | None, Query(alias="from", max_length=8)] = None,
     last: Annotated[str | None, Query(alias="to", max_length=8)] = None,
     period: PeriodParam = "week",
+    organisation: OrganisationParam = None,
 ) -> dict:
     """The suppressed tables of docs/statistics.md for ISO weeks `from`..`to` (default: the last
     12 weeks), per week or per month."""
     now = utcnow()
     span = report.parse_range(first, last, period, now)
-    return report.build_report(session, span, texts, now)
+    return report.build_report(
+        session, span, texts, now, _organisation(session, user, organisation)
+    )
 
 
 @router.get(
@@ -115,7 +144,7 @@ def statistics(
     response_class=Response,
     responses={
         200: {"content": {"text/csv": {}}, "description": "Samme tal som siden."},
-        **error_responses(401, 403, 422),
+        **error_responses(401, 403, 404, 422),
     },
 )
 def statistics_csv(
@@ -125,10 +154,12 @@ def statistics_csv(
     first: Annotated[str | None, Query(alias="from", max_length=8)] = None,
     last: Annotated[str | None, Query(alias="to", max_length=8)] = None,
     period: PeriodParam = "week",
+    organisation: OrganisationParam = None,
 ) -> Response:
     now = utcnow()
     span = report.parse_range(first, last, period, now)
-    body = report.report_csv(report.build_report(session, span, texts, now), texts)
+    chosen = _organisation(session, user, organisation)
+    body = report.report_csv(report.build_report(session, span, texts, now, chosen), texts)
     return Response(
         content=body.encode("utf-8"),
         media_type="text/csv; charset=utf-8",

@@ -168,7 +168,10 @@ def test_message_text_lives_only_in_the_messages_table(session):
     # other: scrubbed of personal data, linked to no conversation, deleted with its last one
     # unless accepted (tests/handoff_service/test_trainer_inbox.py). An organisation's
     # presentation and confidentiality are its admin's approved page content, no young person's.
+    # The model history holds model file paths.
     assert text_columns == {
+        "model_promotions.model",
+        "model_promotions.previous_model",
         "organisations.presentation",
         "organisations.confidentiality",
         "messages.text",
