@@ -1,8 +1,12 @@
-"""The trainer's inbox page (issue #14) and the counsellor's "Botten misforstod", on the real
-stack: inbox items are made by young people writing to the real bot (messages it is unsure
-about, docs/trainer.md) and by a counsellor flagging a bot line on the dashboard; never a mocked
-backend. Labelled by keyboard and undone, a batch discarded, the 403 gate for a counsellor, the
-scrubbing visible on the page, axe-core clean, screenshots at 360 px and 1280 px in /tmp/shots.
+"""The trainer's page (issue #14) and the counsellor's "Botten misforstod", on the real stack.
+
+The model half (train, compare, promote, restore, cancel) runs on a stack of its own on the
+tiny fixture (tests/utils/model_loop.py), so its trainings never touch the repository's models,
+reports or data. The inbox: items are made by young people writing to the real bot (messages it
+is unsure about, docs/trainer.md) and by a counsellor flagging a bot line on the dashboard; never
+a mocked backend. Labelled by keyboard and undone, a batch discarded, the 403 gate for a
+counsellor, the scrubbing visible on the page, axe-core clean, screenshots at 360 px and 1280 px
+in /tmp/shots.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.utils.browser import COUNSELLOR, LAPTOP, PHONE, run_axe
+from tests.utils.browser import COUNSELLOR, LAPTOP, PHONE, Contexts, run_axe
 from tests.utils.e2e import login, start
+from tests.utils.model_loop import FIXTURE, first_model, model_loop_stack
 
 pytestmark = pytest.mark.browser
 
@@ -340,3 +345,114 @@ def test_botten_misforstod_sends_the_young_persons_message_scrubbed(
     assert "22 33 44 55" not in page.inner_text("body")
     no_axe_violations(page, "trainer-flagged-1280")
     shot(page, "trainer-07-flagged-item-1280")
+
+
+# -- the model half: train, compare, promote, restore, cancel ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_stack(tmp_path_factory):
+    work = tmp_path_factory.mktemp("trainer-models")
+    first = first_model(work)
+    # The next candidate learns from more examples: the gate lets it through.
+    (work / "nlu" / "nlu.yml").write_bytes((FIXTURE / "nlu_full.yml").read_bytes())
+    stack = model_loop_stack(work, first, PASSWORD)
+    stack.start()
+    try:
+        stack.wait_until_ready(timeout=300)
+        yield stack, first
+    finally:
+        stack.stop_all()
+
+
+def test_train_compare_promote_restore_and_cancel_on_the_page(browser, model_stack) -> None:
+    stack, first = model_stack
+    contexts = Contexts(browser, stack.service_url)
+    try:
+        page = contexts.new_page(LAPTOP)
+        log_in(page, stack.service_url, "demo-traener")
+        expect(page).to_have_url(f"{stack.service_url}/trainer")
+        section = page.locator("#model")
+        expect(section.get_by_role("heading", name="Ny model")).to_be_visible()
+        expect(page.locator("#train-status")).to_have_text("Ingen træning er i gang.")
+        expect(page.locator("#comparison-empty")).to_be_visible()
+
+        # Train: the polled status shows the job's steps, then the comparison appears.
+        start_button = section.get_by_role("button", name="Træn og sammenlign")
+        start_button.click()
+        expect(start_button).to_be_disabled()
+        expect(section.get_by_role("button", name="Stop træningen")).to_be_visible()
+        expect(page.locator("#train-status")).to_contain_text("I gang i")
+        shot(page, "trainer-10-training-1280", full_page=False)
+        expect(page.locator("#train-status")).to_contain_text(
+            "Sidste træning blev færdig", timeout=240_000
+        )
+        expect(page.locator("#comparison-verdict")).to_have_text(
+            "Kandidaten består kontrollen og kan tages i brug."
+        )
+        row = page.locator("#comparison-table tbody tr").first
+        expect(row.locator("th")).to_have_text("test_nlu")
+        expect(row).to_contain_text("→")  # both models' figures
+        # The plots, fetched with the login header and drawn: four canvases with pixels.
+        expect(page.locator("#plots canvas")).to_have_count(4)
+        widths = page.locator("#plots canvas").evaluate_all("cs => cs.map(c => c.width)")
+        assert all(width > 100 for width in widths), widths
+        expect(page.get_by_role("img", name="F1 pr. emne for begge modeller, med forskellen"))
+        # One intent's figures and confusions.
+        page.locator("#intent-view summary").click()
+        page.get_by_label("Emne", exact=True).select_option("suicidal")
+        expect(page.locator("#intent-f1")).to_contain_text("(kandidat)")
+        no_axe_violations(page, "trainer-comparison-1280")
+        shot(page, "trainer-11-comparison-1280")
+
+        # Promote: the running Rasa switches; the history shows it in use.
+        page.get_by_role("button", name="Tag kandidaten i brug").click()
+        expect(page.locator("#model-message")).to_contain_text("Kandidaten er i brug nu")
+        history = page.locator("#history > li")
+        expect(history).to_have_count(2)
+        expect(history.first).to_contain_text("I brug nu")
+        expect(history.nth(1)).to_contain_text(first.name)
+        with httpx.Client(base_url=stack.service_url, timeout=30) as api:  # the API agrees
+            models = api.get("/api/v1/trainer/models", headers=_trainer_login(api)).json()
+        assert models["active"].startswith("candidates/") and first.name not in models["active"]
+
+        # Restore the first model, by keyboard.
+        restore = history.nth(1).get_by_role("button", name="Gendan denne model")
+        restore.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#model-message")).to_contain_text("Modellen er gendannet")
+        expect(history.nth(1)).to_contain_text("I brug nu")
+        with httpx.Client(base_url=stack.service_url, timeout=30) as api:
+            models = api.get("/api/v1/trainer/models", headers=_trainer_login(api)).json()
+        assert models["active"] == f"candidates/{first.name}"
+
+        # Cancel: a second training is stopped from the page.
+        start_button.click()
+        stop = section.get_by_role("button", name="Stop træningen")
+        expect(stop).to_be_visible()
+        expect(page.locator("#train-status")).to_contain_text("Træner kandidaten")
+        stop.click()
+        expect(page.locator("#train-status")).to_contain_text("Sidste træning blev stoppet")
+        expect(stop).to_be_hidden()
+        expect(start_button).to_be_enabled()
+        shot(page, "trainer-12-cancelled-1280", full_page=False)
+
+        # On a phone: nothing wider than the screen.
+        phone = contexts.new_page(PHONE, phone=True)
+        log_in(phone, stack.service_url, "demo-traener")
+        expect(phone.locator("#comparison-table")).to_be_visible()
+        expect(phone.locator("#plots canvas")).to_have_count(4)
+        no_sideways_scrolling(phone)
+        no_axe_violations(phone, "trainer-models-360")
+        shot(phone, "trainer-13-models-360")
+    finally:
+        contexts.close()
+    assert contexts.outside_requests == []
+
+
+def _trainer_login(api: httpx.Client) -> dict[str, str]:
+    response = api.post(
+        "/api/v1/auth/login", json={"username": "demo-traener", "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -18,24 +18,18 @@ end-to-end tests; `make test-model-loop` runs it alone (docs/trainer.md).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 
-from tests.utils.e2e import ROOT, free_port, stack_module
-from triage_core import model_gate
+from tests.utils.model_loop import FIXTURE, first_model, model_loop_stack
 
 pytestmark = pytest.mark.e2e
 
-FIXTURE = Path(__file__).resolve().parent / "model_loop_fixture"
-BOT_PY = ROOT / ".venv-bot" / "bin" / "python"
 PASSWORD = "loop-password"  # noqa: S105 - test data
 # Messages the first (tiny) model is unsure about: below bot/config.yml's threshold (0.35), so
 # they go into the inbox; the first is labelled.
@@ -46,65 +40,19 @@ LABEL = "feeling_sad"
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory) -> Iterator[dict]:
     work = tmp_path_factory.mktemp("model-loop")
-    registry, reports, jobs, nlu = (work / name for name in ("models", "reports", "jobs", "nlu"))
-    nlu.mkdir()
-    shutil.copy(FIXTURE / "nlu_small.yml", nlu / "nlu.yml")
-    # The first model: trained and made current by hand, as `make train` would.
-    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2")
-    subprocess.run(
-        [
-            "nice",
-            "-n",
-            "19",
-            str(BOT_PY),
-            str(ROOT / "scripts" / "compare_models.py"),
-            "--config",
-            str(FIXTURE / "config.yml"),
-            "--data",
-            str(nlu),
-            str(ROOT / "data" / "rules"),
-            "--tests",
-            str(FIXTURE / "test_nlu.yml"),
-            "--registry",
-            str(registry),
-            "--reports",
-            str(work / "first-report"),
-            "--jobs",
-            str(work / "first-jobs"),
-        ],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    first = next((registry / "candidates").glob("candidate-*.tar.gz"))
-    model_gate.write_active(registry, first)
-    stack = stack_module.Stack(
-        service_port=free_port(),
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        database_url=f"sqlite:///{work / 'handoff.db'}",
-        log_dir=work / "log",
-        model=first,
-        model_registry=registry,
-        service_env={
-            "ENVIRONMENT": "test",
-            "DEMO_COUNSELLOR_PASSWORD": PASSWORD,
-            "NLU_DATA_DIR": str(nlu),
-            "MODEL_REPORTS_DIR": str(reports),
-            "TRAINING_JOBS_DIR": str(jobs),
-            "COMPARE_CONFIG": str(FIXTURE / "config.yml"),
-            "COMPARE_DATA": os.pathsep.join([str(nlu), str(ROOT / "data" / "rules")]),
-            "COMPARE_TESTS": str(FIXTURE / "test_nlu.yml"),
-            "RASA_TIMEOUT_SECONDS": "60",
-            "RASA_QUICK_TIMEOUT_SECONDS": "60",
-        },
-    )
+    first = first_model(work)
+    stack = model_loop_stack(work, first, PASSWORD)
     stack.start()
     try:
         stack.wait_until_ready(timeout=300)
         with httpx.Client(base_url=stack.service_url, timeout=120) as api:
-            yield {"stack": stack, "api": api, "nlu": nlu, "first": first, "registry": registry}
+            yield {
+                "stack": stack,
+                "api": api,
+                "nlu": work / "nlu",
+                "first": first,
+                "registry": work / "models",
+            }
     finally:
         stack.stop_all()
 

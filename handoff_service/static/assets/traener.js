@@ -4,6 +4,7 @@
 // actions. Trainers and admins; everyone else gets the gate (assets/staff.js).
 import { ApiError, el } from "/assets/common.js";
 import { API, logOut, StaffSession } from "/assets/staff.js";
+import { startModels } from "/assets/traener-models.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -608,4 +609,5 @@ if (me) {
   $("session-tools").hidden = false;
   $("content").hidden = false;
   await load();
+  await startModels(session, intentWords);
 }
