@@ -216,6 +216,8 @@ def release(
     conversation.counsellor_id = None
     conversation.claimed_at = None
     audit(session, user, conversation.id, action, subject_user_id=subject_user_id, reason=reason)
+    # Its own queue may have closed meanwhile: where the routing says, to an open one.
+    reroute_waiting(session, utcnow(), only=conversation)
     session.flush()
 
 

@@ -65,6 +65,9 @@ const session = new StaffSession({
 const call = (path, options) => session.call(path, options);
 
 const state = {
+  me: null,
+  organisations: [],
+  organisation: null, // the slug whose calendar and users the page shows
   calendar: null,
   users: [],
   editingWeekly: null,
@@ -179,9 +182,52 @@ function showSection() {
 
 // -- the calendar -------------------------------------------------------------------------------
 
+// -- the organisation ----------------------------------------------------------------------------
+// A platform admin picks any organisation; an organisation's admin sees only their own (the API
+// refuses the others: docs/organisations.md).
+
+function orgQuery() {
+  return state.organisation ? `organisation=${encodeURIComponent(state.organisation)}` : "";
+}
+
+function currentOrganisation() {
+  return state.organisations.find((o) => o.slug === state.organisation) || null;
+}
+
+async function loadOrganisations() {
+  state.me = await call(`${API}/auth/me`);
+  const all = await call(`${API}/organisations`);
+  const own = state.me.organisation;
+  state.organisations = own ? all.filter((o) => o.slug === own.slug) : all;
+  const defaultOne = all.find((o) => o.is_default);
+  state.organisation = own ? own.slug : defaultOne ? defaultOne.slug : all[0]?.slug || null;
+  const select = $("org-select");
+  select.replaceChildren(
+    ...state.organisations.map((o) => el("option", { text: o.name, attrs: { value: o.slug } })),
+  );
+  select.value = state.organisation || "";
+  select.disabled = Boolean(own);
+  $("org-hint").textContent = own
+    ? `Du er admin for ${own.name} og kan kun ændre dens vagter og brugere.`
+    : "Du er platform-admin: vælg, hvis vagtplan du vil se og ændre.";
+}
+
+function fillStaffedBy() {
+  const organisation = currentOrganisation();
+  const isNetwork = organisation?.kind === "network";
+  $("w-staffed-field").hidden = !isNetwork;
+  if (!isNetwork) return;
+  const members = state.organisations.filter((o) => o.network?.slug === organisation.slug);
+  $("w-staffed").replaceChildren(
+    el("option", { text: "Ikke valgt", attrs: { value: "" } }),
+    el("option", { text: organisation.name, attrs: { value: organisation.slug } }),
+    ...members.map((o) => el("option", { text: o.name, attrs: { value: o.slug } })),
+  );
+}
+
 async function loadCalendar() {
   try {
-    state.calendar = await call(`${API}/shifts?days=14`);
+    state.calendar = await call(`${API}/shifts?days=14&${orgQuery()}`);
     $("calendar-error").textContent = $("exceptions-error").textContent = "";
   } catch (error) {
     if (!refused(error)) $("calendar-error").textContent = $("exceptions-error").textContent = message(error);
@@ -208,8 +254,12 @@ function renderStatus() {
   }
 }
 
-function weeklyWords(shift) {
-  return `${WEEKDAYS[shift.weekday]} ${shiftTimes(shift.starts_at, shift.ends_at)}`;
+// "Mandag kl. 17-21, bemandes af Åby Kommune" (lower: "mandag …", the name keeps its capital).
+function weeklyWords(shift, lower = false) {
+  const staffed = shift.staffed_by ? state.organisations.find((o) => o.slug === shift.staffed_by) : null;
+  const who = staffed ? `, bemandes af ${staffed.name}` : "";
+  const day = lower ? WEEKDAYS[shift.weekday].toLowerCase() : WEEKDAYS[shift.weekday];
+  return `${day} ${shiftTimes(shift.starts_at, shift.ends_at)}${who}`;
 }
 
 function renderWeekly() {
@@ -232,7 +282,7 @@ function renderWeekly() {
       edit.addEventListener("click", () => editWeekly(shift));
       remove.addEventListener("click", () => {
         const { box, yes } = confirmBox(
-          `Slet den faste vagt ${words.toLowerCase()}?`,
+          `Slet den faste vagt ${weeklyWords(shift, true)}?`,
           "Ja, slet",
           () => deleteWeekly(shift, box),
           () => {
@@ -275,7 +325,8 @@ function editWeekly(shift) {
   $("w-start").value = inputTime(shift.starts_at);
   $("w-end").value = inputTime(shift.ends_at);
   $("w-counsellors").value = String(shift.counsellors);
-  $("weekly-form-heading").textContent = `Ret vagten ${weeklyWords(shift).toLowerCase()}`;
+  if (!$("w-staffed-field").hidden) $("w-staffed").value = shift.staffed_by || "";
+  $("weekly-form-heading").textContent = `Ret vagten ${weeklyWords(shift, true)}`;
   $("weekly-submit").textContent = "Gem ændringer";
   $("weekly-cancel").hidden = false;
   $("w-weekday").focus();
@@ -323,15 +374,16 @@ async function saveWeekly(event) {
     starts_at: $("w-start").value,
     ends_at: $("w-end").value,
     counsellors: numberOrText($("w-counsellors").value),
+    staffed_by: $("w-staffed-field").hidden ? null : $("w-staffed").value || null,
   };
   const editing = state.editingWeekly;
   try {
-    const saved = await call(editing ? `${API}/shifts/weekly/${editing}` : `${API}/shifts/weekly`, {
+    const saved = await call(editing ? `${API}/shifts/weekly/${editing}` : `${API}/shifts/weekly?${orgQuery()}`, {
       method: editing ? "PUT" : "POST",
       body,
     });
     resetWeeklyForm();
-    $("weekly-form-ok").textContent = `${editing ? "Vagten er rettet" : "Vagten er tilføjet"}: ${weeklyWords(saved).toLowerCase()}.`;
+    $("weekly-form-ok").textContent = `${editing ? "Vagten er rettet" : "Vagten er tilføjet"}: ${weeklyWords(saved, true)}.`;
     await loadCalendar();
   } catch (error) {
     if (!refused(error)) weeklyErrors.show(error);
@@ -342,7 +394,7 @@ async function deleteWeekly(shift, box) {
   try {
     await call(`${API}/shifts/weekly/${shift.id}`, { method: "DELETE" });
     if (state.editingWeekly === shift.id) resetWeeklyForm();
-    $("weekly-form-ok").textContent = `Vagten er slettet: ${weeklyWords(shift).toLowerCase()}.`;
+    $("weekly-form-ok").textContent = `Vagten er slettet: ${weeklyWords(shift, true)}.`;
     await loadCalendar();
   } catch (error) {
     if (!refused(error)) box.querySelector("p").textContent = message(error);
@@ -459,7 +511,7 @@ async function saveException(event) {
   }
   const editing = state.editingException;
   try {
-    const saved = await call(editing ? `${API}/shifts/exceptions/${editing}` : `${API}/shifts/exceptions`, {
+    const saved = await call(editing ? `${API}/shifts/exceptions/${editing}` : `${API}/shifts/exceptions?${orgQuery()}`, {
       method: editing ? "PUT" : "POST",
       body,
     });
@@ -498,7 +550,8 @@ async function loadUsers() {
 
 function userSub(user) {
   const created = SHORT_DATE.format(new Date(user.created_at));
-  return `${ROLE_NAMES[user.role] || user.role} · oprettet ${created}`;
+  const where = user.organisation ? user.organisation.name : "hele platformen";
+  return `${ROLE_NAMES[user.role] || user.role} · ${where} · oprettet ${created}`;
 }
 
 function renderUsers() {
@@ -656,7 +709,12 @@ async function createUser(event) {
   try {
     const user = await call(`${API}/users`, {
       method: "POST",
-      body: { username: $("u-username").value, password: $("u-password").value, role: $("u-role").value },
+      body: {
+        username: $("u-username").value,
+        password: $("u-password").value,
+        role: $("u-role").value,
+        organisation: state.organisation,
+      },
     });
     $("u-username").value = $("u-password").value = "";
     $("u-role").value = "counsellor";
@@ -790,9 +848,21 @@ for (const field of document.querySelectorAll("#content input, #content select")
 fillActions();
 showKindFields();
 
+$("org-select").addEventListener("change", () => {
+  state.organisation = $("org-select").value;
+  fillStaffedBy();
+  showSection();
+});
+
 if (await session.start()) {
   $("session-tools").hidden = false;
   $("to-dashboard").hidden = false;
   $("content").hidden = false;
+  try {
+    await loadOrganisations();
+  } catch (error) {
+    if (!refused(error)) $("calendar-error").textContent = message(error);
+  }
+  fillStaffedBy();
   showSection();
 }
