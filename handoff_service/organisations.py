@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handoff_service.audit import audit
+from handoff_service.db import utcnow
 from handoff_service.domain.shifts import (
     DANISH_WEEKDAYS,
     ShiftStatus,
@@ -191,6 +192,18 @@ class OpenStates:
 # -- routing ----------------------------------------------------------------------------------
 
 
+def fallbacks(
+    session: Session, origin: Organisation, network: Organisation | None
+) -> list[Organisation]:
+    """Where a critical conversation goes while its own team is closed, in order: the network,
+    then the platform's default organisation (the national service)."""
+    found = [network] if network is not None else []
+    default = default_organisation(session)
+    if default.id != origin.id and all(default.id != o.id for o in found):
+        found.append(default)
+    return found
+
+
 @dataclass(frozen=True)
 class Route:
     queue: Organisation
@@ -212,11 +225,10 @@ def route(
     network = network_of(session, origin)
     if network is not None and states.is_open(network):
         return Route(network, NETWORK_OPEN)
-    fallback = network
-    if fallback is None and not origin.is_default:
-        fallback = default_organisation(session)
-    if risk == RiskLevel.CRITICAL and fallback is not None and states.is_open(fallback):
-        return Route(fallback, CRITICAL_FALLBACK)
+    if risk == RiskLevel.CRITICAL:
+        for fallback in fallbacks(session, origin, network):
+            if states.is_open(fallback):
+                return Route(fallback, CRITICAL_FALLBACK)
     if network is not None:
         network_next = states.status(network).next_shift_start
         own_next = states.status(origin).next_shift_start
@@ -305,6 +317,17 @@ def refer(
         raise ReferralError(409, "Samtalen er ikke din lige nu. Tag den fra køen først.")
     if target.id == conversation.organisation_id:
         raise ReferralError(422, "Samtalen venter allerede i den kø.")
+    if conversation.risk == RiskLevel.CRITICAL:
+        states = OpenStates(session, utcnow())
+        if not states.is_open(target) and any(
+            states.is_open(o) for o in all_organisations(session)
+        ):
+            # A critical conversation never waits for a closed team while one is on duty.
+            raise ReferralError(
+                409,
+                f"Samtalen haster, og {target.name} har lukket nu. Tag den selv, eller henvis "
+                "den til et tilbud, der har åbent.",
+            )
     conversation.status = ConversationStatus.QUEUED.value
     conversation.counsellor_id = None
     conversation.claimed_at = None

@@ -45,6 +45,7 @@ CLOCKED_MODULES = (
     "handoff_service.api.routes.shifts",
     "handoff_service.api.routes.users",
     "handoff_service.conversations",
+    "handoff_service.organisations",
     "handoff_service.queue",
     "handoff_service.shift_tools",
     "handoff_service.young_turn",

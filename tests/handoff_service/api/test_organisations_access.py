@@ -433,11 +433,6 @@ def test_only_the_holder_refers_an_active_conversation(
     assert young.view(client)["status"] == "active"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: GET /api/v1/audit gives an organisation's admin every organisation's audit rows "
-    "(other organisations' staff usernames and conversation ids)",
-)
 def test_an_organisation_admin_reads_only_its_own_organisations_audit_trail(
     client: TestClient, internal_headers, network, clock
 ):

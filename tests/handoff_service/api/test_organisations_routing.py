@@ -375,11 +375,6 @@ def test_a_young_person_left_in_the_closed_network_overnight_goes_back_to_the_me
     assert queue["queue_text"] == "Du venter på en rådgiver fra Åby Kommune."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: refer() puts a critical conversation into a closed queue (here for 21 h) although "
-    "the network it came from is open; only some later calendar change moves it back",
-)
 def test_a_critical_conversation_referred_to_a_closed_team_does_not_wait_there_while_one_is_open(
     client: TestClient, settings, internal_headers, network, clock
 ):
