@@ -2,6 +2,11 @@
 
 Channels: `conversation:<id>` for one young person, `dashboard` for counsellors. Publishing is
 safe from worker threads (sync routes) and from the event loop.
+
+With several service processes (PostgreSQL), `relay` and `queue_relay` hand what this process
+publishes to the other processes (handoff_service/cluster_events.py); `local_only` events (the
+positions, derived state each process recomputes) and events received from another process
+are never relayed again.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import json
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -32,6 +37,9 @@ class EventBroker:
         self._live: Counter[str] = Counter()
         self._reserved: dict[str, list[float]] = defaultdict(list)
         self.closing = False
+        # Set when other processes must hear what this one publishes (cluster_events.py).
+        self.relay: Callable[[list[tuple[str, str, dict[str, Any]]]], None] | None = None
+        self.queue_relay: Callable[[str], None] | None = None
 
     def reserve_stream(self, owner: str, cap: int) -> bool:
         """Hold a place for one more stream of `owner`; False when `cap` streams are open."""
@@ -102,8 +110,18 @@ class EventBroker:
     def publish(self, channel: str, event: str, data: dict[str, Any]) -> None:
         self.publish_many([(channel, event, data)])
 
-    def publish_many(self, events: list[tuple[str, str, dict[str, Any]]]) -> None:
-        """Hand many events to the loop in one wake-up (one per event would cost a syscall each)."""
+    def announce_queue_changed(self, reason: str) -> None:
+        """Tell the other processes to recompute their streams' positions (no-op alone)."""
+        if self.queue_relay is not None:
+            self.queue_relay(reason)
+
+    def publish_many(
+        self, events: list[tuple[str, str, dict[str, Any]]], *, local_only: bool = False
+    ) -> None:
+        """Hand many events to the loop in one wake-up (one per event would cost a syscall each);
+        then, unless `local_only`, to the other processes."""
+        if self.relay is not None and not local_only and events:
+            self.relay(events)
         with self._lock:
             deliveries = [
                 (queue, {"event": event, "data": data})

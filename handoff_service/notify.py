@@ -108,8 +108,13 @@ def publish_queue_changed(
     *,
     reason: str,
     conversation: Conversation | None = None,
+    announce: bool = True,
 ) -> None:
     """Recompute every waiting position once and push it to each connected young person.
+
+    The positions go to this process's streams only; with several processes the others are told
+    to recompute theirs (`announce`; False when the change was announced by another process or
+    happens in every process alike, like a shift opening).
 
     One ordered pass over the queues per change (not one per waiting client), one context per
     queue with a connected young person, then a push only to the conversations that have a live
@@ -144,7 +149,9 @@ def publish_queue_changed(
                     },
                 )
             )
-        broker.publish_many(events)
+        broker.publish_many(events, local_only=True)
+    if announce:
+        broker.announce_queue_changed(reason)
     if conversation is not None and conversation.status != ConversationStatus.QUEUED:
         publish_status(broker, conversation, None)
         if reason == "claim":
@@ -154,8 +161,9 @@ def publish_queue_changed(
                 "counsellor_joined",
                 {"at": now.isoformat()},
             )
-    broker.publish(
-        DASHBOARD, "queue", dashboard_event(reason, conversation, waiting_by_queue(session))
+    broker.publish_many(
+        [(DASHBOARD, "queue", dashboard_event(reason, conversation, waiting_by_queue(session)))],
+        local_only=not announce,
     )
 
 

@@ -56,7 +56,8 @@ class ShiftWatcher:
         reason = "shift_opened" if opened else "shift_closed"
         moved = reroute_waiting(session, now)
         session.commit()
-        publish_queue_changed(broker, session, settings, now, reason=reason)
+        # Every process runs the watcher and tells its own streams: nothing to announce.
+        publish_queue_changed(broker, session, settings, now, reason=reason, announce=False)
         logger.info("%s (%d waiting moved to an open queue)", reason, len(moved))
         return reason
 

@@ -18,9 +18,9 @@ def published(client: TestClient) -> list[tuple[str, str, dict]]:
     seen: list[tuple[str, str, dict]] = []
     original = broker.publish_many
 
-    def recording(events):
+    def recording(events, **options):
         seen.extend(events)
-        original(events)
+        original(events, **options)
 
     broker.publish_many = recording
     return seen

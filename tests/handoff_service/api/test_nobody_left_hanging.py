@@ -26,9 +26,9 @@ def published(client: TestClient) -> list[tuple[str, str, dict]]:
     events: list[tuple[str, str, dict]] = []
     original = broker.publish_many
 
-    def recording(batch):
+    def recording(batch, **options):
         events.extend(batch)
-        original(batch)
+        original(batch, **options)
 
     broker.publish_many = recording
     return events
