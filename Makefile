@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 NLU ?= data/tests/nlu_holdout.yml
 OUT ?= results/eval-nlu
 
-.PHONY: help envs run test train eval-nlu content-check validate lint clean distclean purge bench bench-turn faults nlu-report export-labels compare-models promote test-model-loop
+.PHONY: help envs run test train eval-nlu content-check validate lint clean distclean purge bench bench-turn faults nlu-report export-labels compare-models promote test-model-loop run-cluster test-cluster
 
 .DEFAULT_GOAL := help
 
@@ -15,6 +15,18 @@ envs: ## create or refresh the two Python environments
 
 run: envs ## start the chat, the dashboard, Rasa and the action server (SQLite)
 	@$(SERVICE_PY) scripts/stack.py run
+
+# The system as several processes (issue #18; docs/performance.md, "Several processes"):
+# PostgreSQL and Redis from Debian (throw-away, loopback), 2 service processes behind haproxy,
+# 2 Rasa servers (trackers in PostgreSQL, locks in Redis), the action server. PORT=<balancer>.
+run-cluster: envs ## start 2 services + 2 Rasa behind haproxy, on PostgreSQL and Redis
+	@$(SERVICE_PY) scripts/cluster.py run
+
+# The cluster's end-to-end tests (tests/cluster: events across processes, a process killed
+# mid-stream, Rasa crash and restart, retention once); about 3 min, make test runs them too.
+test-cluster: envs ## the cluster's end-to-end tests (tests/cluster)
+	@$(SERVICE_PY) scripts/stack.py train
+	$(SERVICE_PY) -m pytest tests/cluster -q -m cluster
 
 test: ## the whole suite, as CI runs it (installs everything first)
 	@bash scripts/test.sh
@@ -67,11 +79,12 @@ compare-models: envs ## train a candidate and compare it with the current model 
 promote: envs ## make the gated candidate the current model (RESTORE=<id>: an older one)
 	@$(SERVICE_PY) -m handoff_service.model_registry $(if $(RESTORE),restore $(RESTORE),promote)
 
-# The trainer's whole loop on a tiny fixture with real processes and three real trainings:
-# inbox, label, export, a worse candidate refused, a better one promoted, restore (about 2 min;
-# make test runs it too).
-test-model-loop: envs ## the label-train-compare-promote loop end to end (tiny fixture)
-	$(SERVICE_PY) -m pytest tests/e2e/test_model_loop.py -q
+# The trainer's model loop on a tiny fixture with real processes and real trainings (2-5 min,
+# so not in make test): inbox, label, export, a worse candidate refused, a better one promoted,
+# restore; and the trainer page's model controls in Chromium (docs/trainer.md).
+test-model-loop: envs ## the label-train-compare-promote loop, API and browser (tiny fixture)
+	MODEL_LOOP=1 $(SERVICE_PY) -m pytest tests/e2e/test_model_loop.py -q
+	MODEL_LOOP=1 $(SERVICE_PY) -m pytest tests/browser/test_trainer.py -q -k train_compare_promote
 
 # Hard-deletes closed conversations older than RETENTION_DAYS (the service also does it hourly).
 purge: envs ## hard-delete conversations past retention

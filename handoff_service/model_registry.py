@@ -9,8 +9,9 @@ latest comparison, promotion and restore, and their history.
   group (SIGKILL after 15 s).
 * **Promotion** takes the candidate of the latest comparison (`<reports>/model_comparison.json`)
   when the gate (triage_core/model_gate.py) allowed it and the comparison was made against the
-  model Rasa runs now, switches the running Rasa with `PUT /model` on loopback (a JWT signed with
-  RASA_JWT_SECRET in the Authorization header; Rasa's HTTP API is never public, scripts/stack.py),
+  model Rasa runs now, switches the running Rasa through its model-switch channel on loopback
+  (bot/model_switch.py: the new model loads in a thread while the old one answers; a JWT signed
+  with RASA_JWT_SECRET in the Authorization header; Rasa's HTTP API stays off, scripts/stack.py),
   points `<registry>/active.json` at it (a restarted Rasa starts on it) and records a
   `model_promotions` row with the comparison's figures and an audit event.
 * **Restore** does the same for a model of the history (a promoted one, or the model before the
@@ -56,8 +57,9 @@ BOT_PY = PROJECT_ROOT / ".venv-bot" / "bin" / "python"
 COMPARE_SCRIPT = PROJECT_ROOT / "scripts" / "compare_models.py"
 SECRET_FILE = PROJECT_ROOT / "var" / "rasa-jwt-secret"
 CANCEL_GRACE_SECONDS = 15.0
-#: Rasa blocks its event loop while it loads a model; the switch may take this long.
+#: Loading a model takes about half a minute on the 2-core machine; the switch may take this long.
 SWITCH_TIMEOUT_SECONDS = 300.0
+SWITCH_PATH = "/webhooks/model_switch"
 IMAGE_NAMES = frozenset(
     {
         "model_comparison_f1.png",
@@ -336,7 +338,7 @@ def image_path(paths: Paths, name: str) -> Path | None:
 
 
 # --------------------------------------------------------------------------- #
-# Rasa's model endpoint (loopback, JWT)
+# Rasa's model switch (bot/model_switch.py: loopback, JWT)
 # --------------------------------------------------------------------------- #
 
 
@@ -369,9 +371,9 @@ def _rasa_headers() -> dict[str, str]:
 
 
 def running_model(rasa_url: str, timeout: float = 10.0) -> str | None:
-    """The file name of the model the running Rasa serves (GET /status), or None if down."""
+    """The file name of the model the running Rasa serves, or None if it does not answer."""
     try:
-        response = httpx.get(f"{rasa_url}/status", headers=_rasa_headers(), timeout=timeout)
+        response = httpx.get(f"{rasa_url}{SWITCH_PATH}/", headers=_rasa_headers(), timeout=timeout)
     except (httpx.HTTPError, RegistryError):
         return None
     if response.status_code != 200:
@@ -380,19 +382,35 @@ def running_model(rasa_url: str, timeout: float = 10.0) -> str | None:
     return Path(name).name if isinstance(name, str) and name else None
 
 
-def switch_rasa(rasa_url: str, model: Path) -> None:
-    """Makes the running Rasa serve `model` (PUT /model); the old one stays on any error."""
+def switch_rasa(rasa_url: str, model: Path, timeout: float = SWITCH_TIMEOUT_SECONDS) -> None:
+    """Makes the running Rasa serve `model` and waits until it does; the old model answers
+    meanwhile and stays on any error."""
+    url = f"{rasa_url}{SWITCH_PATH}"
     try:
-        response = httpx.put(
-            f"{rasa_url}/model",
+        response = httpx.post(
+            f"{url}/load",
             json={"model_file": str(model.resolve())},
             headers=_rasa_headers(),
-            timeout=SWITCH_TIMEOUT_SECONDS,
+            timeout=30,
         )
     except httpx.HTTPError:
         raise RegistryError(503, "Chatbotten svarede ikke på skiftet. Intet er ændret.") from None
-    if response.status_code != 204:
+    if response.status_code == 409:
+        raise RegistryError(409, "Chatbotten er allerede ved at skifte model. Prøv igen om lidt.")
+    if response.status_code != 202:
         raise RegistryError(503, "Chatbotten kunne ikke indlæse modellen. Intet er ændret.")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        try:
+            state = httpx.get(f"{url}/", headers=_rasa_headers(), timeout=30).json()
+        except (httpx.HTTPError, ValueError):
+            continue  # busy loading: ask again
+        if state.get("loading") is None:
+            if state.get("model_file") == model.name:
+                return
+            raise RegistryError(503, "Chatbotten kunne ikke indlæse modellen. Intet er ændret.")
+    raise RegistryError(503, "Chatbotten blev ikke færdig med at skifte model i tide.")
 
 
 # --------------------------------------------------------------------------- #

@@ -42,16 +42,19 @@ TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
 # The model a person promoted on the trainer's page or with `make promote`
 # (handoff_service/model_registry.py, triage_core/model_gate.py): <registry>/active.json.
 ACTIVE_POINTER = "active.json"
-# Where `make run` keeps the secret that signs the service's calls to Rasa's HTTP API (loopback
-# only), so that `make promote` in another terminal can switch the running Rasa's model.
+# Where `make run` keeps the secret that signs the service's calls to Rasa's model switch
+# (bot/model_switch.py, loopback only), so that `make promote` in another terminal can switch the
+# running Rasa's model.
 RASA_JWT_SECRET_FILE = ROOT / "var" / "rasa-jwt-secret"
-# Rasa reads the JWT secret only from its command line: this launcher adds it from the
-# environment, so it never shows in `ps`.
-RASA_LAUNCHER = (
-    "import os, sys; from rasa.__main__ import main; "
-    "sys.argv = ['rasa', *sys.argv[1:], '--jwt-secret', os.environ.pop('RASA_JWT_SECRET'), "
-    "'--jwt-method', 'HS256']; main()"
-)
+# bot/endpoints.yml's lock store for one Rasa: Rasa's in-memory one (Rasa refuses an unset
+# ${...}, so all four are set; address and password are unused). scripts/cluster.py passes
+# Rasa's RedisLockStore in Stack.rasa_env instead.
+IN_MEMORY_LOCK_STORE = {
+    "RASA_LOCK_STORE": "in_memory",
+    "RASA_LOCK_STORE_HOST": "127.0.0.1",
+    "RASA_LOCK_STORE_PORT": "6379",
+    "RASA_LOCK_STORE_PASSWORD": "",
+}
 
 
 def model_fingerprint(root: Path = ROOT) -> str:
@@ -158,9 +161,11 @@ class Stack:
     database_url: str = f"sqlite:///{ROOT / 'var' / 'handoff.db'}"
     log_dir: Path = ROOT / "var" / "log"
     service_env: dict[str, str] = field(default_factory=dict)
+    # Rasa's extra environment (scripts/cluster.py: the Redis lock store), like service_env.
+    rasa_env: dict[str, str] = field(default_factory=dict)
     internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    # Signs the service's calls to Rasa's HTTP API (on loopback, JWT in a header; only the
-    # service's model switch uses it: handoff_service/model_registry.py).
+    # Signs the service's calls to Rasa's model switch (bot/model_switch.py: loopback, a JWT in
+    # the header; handoff_service/model_registry.py), passed to both in the environment.
     rasa_jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     model: Path | None = None
     # A model registry (models/ for make run): Rasa starts, and starts again, on its promoted
@@ -223,14 +228,16 @@ class Stack:
                 "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
                 "RASA_TRACKER_URL": rasa_driver_url(self.tracker_url),
                 "RASA_JWT_SECRET": self.rasa_jwt_secret,
+                **IN_MEMORY_LOCK_STORE,
+                **self.rasa_env,
             }
         )
         self._spawn(
             "rasa",
             [
                 str(BOT_PY),
-                "-c",
-                RASA_LAUNCHER,
+                "-m",
+                "rasa",
                 "run",
                 "--model",
                 str(model),
@@ -238,9 +245,6 @@ class Stack:
                 "127.0.0.1",
                 "--port",
                 str(self.rasa_port),
-                # The HTTP API for the model switch only: loopback (above) and a JWT signed with
-                # rasa_jwt_secret (admin role) on every API route; the REST channel needs none.
-                "--enable-api",
                 "--credentials",
                 "bot/credentials.yml",
                 "--endpoints",

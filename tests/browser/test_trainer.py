@@ -12,6 +12,7 @@ in /tmp/shots.
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 import tempfile
 from contextlib import closing
@@ -365,6 +366,10 @@ def model_stack(tmp_path_factory):
         stack.stop_all()
 
 
+@pytest.mark.skipif(
+    os.environ.get("MODEL_LOOP") != "1",
+    reason="two real trainings on a stack of its own (2-5 min): make test-model-loop",
+)
 def test_train_compare_promote_restore_and_cancel_on_the_page(browser, model_stack) -> None:
     stack, first = model_stack
     contexts = Contexts(browser, stack.service_url)
