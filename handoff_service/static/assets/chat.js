@@ -17,10 +17,19 @@ const FEEDBACK_KEY = "chat.feedback.done"; // conversations whose feedback was s
 // one of them, a conversation with the bot only gets the one-question form.
 const BOT_GOODBYES = ["Pas godt på dig selv", "Det var så lidt"];
 const FEEDBACK_THANKS = "Tak for dit svar – det hjælper os med at gøre chatten bedre.";
-const APP_TITLE = document.title;
+let appTitle = document.title; // on /ung/<slug>: the organisation's name first
+// /ung/<slug>: the page of one municipality or service (its queue, hours and local help); the
+// plain / is the default organisation's page, as before.
+const ORG_SLUG = (location.pathname.match(/^\/ung\/([a-z0-9][a-z0-9-]{1,39})\/?$/) || [])[1] || null;
+const ORG_FRESH_MS = 5 * 60 * 1000; // "open now" is re-read when the box is opened later
 
 const $ = (id) => document.getElementById(id);
 const ui = {
+  brand: $("brand"),
+  pageTitle: $("page-title"),
+  welcomeHeading: $("welcome-heading"),
+  orgWelcome: $("org-welcome"),
+  orgAbout: $("org-about"),
   welcome: $("welcome"),
   serviceStatus: $("service-status"),
   start: $("start"),
@@ -85,6 +94,8 @@ const state = {
   unseen: 0, // counsellor answers that arrived while the tab was hidden
   audio: null, // only when the young person switched the sound on (off by default)
   feedbackGiven: false, // from GET /conversations/{id}: answered once, never asked again
+  organisation: null, // GET /organisations/{slug} on /ung/<slug>
+  organisationAt: 0,
 };
 
 // -- storage ---------------------------------------------------------------------------------
@@ -224,6 +235,143 @@ function appendWithNumbers(container, text) {
     last = match.index + match[0].length;
   }
   container.append(text.slice(last));
+}
+
+// -- the organisation's page (/ung/<slug>) ---------------------------------------------------
+
+// "mandag kl. 12-16, torsdag kl. 12-16 og kl. 19-21": one entry per weekday, in the week's order.
+function hoursWords(hours) {
+  const days = [];
+  for (const item of [...hours].sort((a, b) => a.weekday - b.weekday)) {
+    const last = days[days.length - 1];
+    if (last && last.weekday === item.weekday) last.times.push(item.text);
+    else days.push({ weekday: item.weekday, name: item.weekday_name, times: [item.text] });
+  }
+  return days
+    .map((day) => `${day.name} ${day.times.length > 1 ? `${day.times.slice(0, -1).join(", ")} og ${day.times.at(-1)}` : day.times[0]}`)
+    .join(", ");
+}
+
+const DATE_WORDS = new Intl.DateTimeFormat("da-DK", { day: "numeric", month: "long", timeZone: "UTC" });
+
+function openState(org) {
+  if (org.open_now) return { className: "open-now is-open", text: "Åben nu" };
+  return {
+    className: "open-now is-closed",
+    text: org.next_opening_text ? `Lukket lige nu – åbner ${org.next_opening_text}` : "Lukket lige nu",
+  };
+}
+
+// Opening hours, open now or the next opening, and the closed dates ahead.
+function hoursBlock(org) {
+  const open = openState(org);
+  const closed = (org.closed_dates || []).slice(0, 4).map((day) => DATE_WORDS.format(new Date(`${day}T12:00:00Z`)));
+  return el("div", { className: "org-hours" }, [
+    el("p", { className: open.className, text: open.text }),
+    el("p", {
+      className: "org-hours-line",
+      text: org.hours && org.hours.length ? `Åbent: ${hoursWords(org.hours)}.` : "Der er ingen faste åbningstider lige nu.",
+    }),
+    closed.length ? el("p", { className: "org-closed", text: `Lukket: ${closed.join(", ")}.` }) : null,
+  ]);
+}
+
+// "tel:" with digits only (a leading + kept); null when there are no digits to call.
+function telHref(phone) {
+  const digits = phone.replace(/[^\d+]/g, "").replace(/(?!^)\+/g, "");
+  return /\d{3,}/.test(digits) ? `tel:${digits}` : null;
+}
+
+// Only web addresses become links (never javascript: or the like); shown without "https://".
+function webLink(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return el("p", { className: "local-url", text: url });
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return el("p", { className: "local-url", text: url });
+  const shown = url.replace(/^https?:\/\//, "").replace(/\/$/, "");
+  return el("p", { className: "local-url" }, [
+    el("a", { text: shown, attrs: { href: parsed.href, target: "_blank", rel: "noopener noreferrer" } }),
+  ]);
+}
+
+function localItem(item, level) {
+  const href = item.phone ? telHref(item.phone) : null;
+  return el("li", { className: "local-item" }, [
+    el(`h${level}`, { className: "local-title", text: item.title }),
+    item.text ? el("p", { text: item.text }) : null,
+    item.phone
+      ? el("p", { className: "local-phone" }, [
+          href ? el("a", { className: "call small-call", text: `Ring ${item.phone}`, attrs: { href } }) : item.phone,
+        ])
+      : null,
+    item.address ? el("p", { className: "local-address", text: `Adresse: ${item.address}` }) : null,
+    item.url ? webLink(item.url) : null,
+    item.source ? el("p", { className: "local-source", text: `Kilde: ${item.source}` }) : null,
+  ]);
+}
+
+// Confidentiality and local help; `level` is the heading level inside the box.
+function aboutBlocks(org, level) {
+  const blocks = [];
+  if (org.confidentiality) {
+    blocks.push(el(`h${level}`, { className: "org-subheading", text: "Tavshedspligt" }), el("p", { className: "org-text", text: org.confidentiality }));
+  }
+  if (org.local_info && org.local_info.length) {
+    blocks.push(
+      el(`h${level}`, { className: "org-subheading", text: `Hjælp i nærheden` }),
+      el("ul", { className: "local-list" }, org.local_info.map((item) => localItem(item, level + 1))),
+    );
+  }
+  return blocks;
+}
+
+function renderOrganisation(org) {
+  state.organisation = org;
+  state.organisationAt = Date.now();
+  appTitle = `${org.name} – skriv anonymt med en rådgiver`;
+  if (!state.unseen) document.title = appTitle;
+  ui.brand.textContent = org.name;
+  ui.pageTitle.textContent = `Chat med en rådgiver fra ${org.name}`;
+  // The welcome: the organisation's own name as the heading, its presentation and its hours.
+  ui.welcomeHeading.textContent = org.name;
+  const about = aboutBlocks(org, 3);
+  ui.orgWelcome.replaceChildren(
+    el("p", { className: "org-kicker", text: org.age_range ? `Anonym chat for unge · ${org.age_range}` : "Anonym chat for unge" }),
+    org.presentation ? el("p", { className: "org-text", text: org.presentation }) : null,
+    hoursBlock(org),
+    about.length
+      ? el("details", { className: "org-more" }, [el("summary", { text: "Tavshedspligt og hjælp i nærheden" }), ...about])
+      : null,
+  );
+  ui.orgWelcome.hidden = false;
+  // In the conversation: the same, folded under one line; open, it scrolls inside itself.
+  const wasOpen = ui.orgAbout.open;
+  ui.orgAbout.replaceChildren(
+    el("summary", {}, [
+      el("span", { className: "org-about-name", text: `Om ${org.name}` }),
+      el("span", { className: `org-about-state ${org.open_now ? "is-open" : "is-closed"}`, text: org.open_now ? "Åben nu" : "Lukket nu" }),
+    ]),
+    el("div", { className: "org-about-body", attrs: { tabindex: "0", role: "region", "aria-label": `Om ${org.name}` } }, [
+      org.age_range ? el("p", { className: "org-kicker", text: `For unge · ${org.age_range}` }) : null,
+      org.presentation ? el("p", { className: "org-text", text: org.presentation }) : null,
+      hoursBlock(org),
+      ...aboutBlocks(org, 2),
+    ]),
+  );
+  ui.orgAbout.open = wasOpen;
+  ui.orgAbout.hidden = false;
+}
+
+async function loadOrganisation() {
+  if (!ORG_SLUG) return;
+  try {
+    renderOrganisation(await callApi(`${API}/organisations/${encodeURIComponent(ORG_SLUG)}`));
+  } catch {
+    /* the page still works: the conversation starts on the slug's queue */
+  }
 }
 
 // -- transcript ------------------------------------------------------------------------------
@@ -522,10 +670,12 @@ function statusLines(status, queue) {
     // The same words as the bot: "Du er nummer N i køen".
     const place = `Du er nummer ${queue.position} i køen`;
     const wait = waitWords(queue.eta_minutes);
-    if (queue.shift_open) return [wait ? `${place} · ventetid ${wait}` : place];
-    if (!queue.next_shift_text) return [place, "Der er ingen rådgiver på vagt lige nu. Du kan blive her og skrive imens."];
+    // Which queue, and why, in the service's one sentence ("… sendt videre til Åby Kommune.").
+    const which = queue.queue_text || null;
+    if (queue.shift_open) return [wait ? `${place} · ventetid ${wait}` : place, null, which];
+    if (!queue.next_shift_text) return [place, "Der er ingen rådgiver på vagt lige nu. Du kan blive her og skrive imens.", which];
     // e.g. "Du er nummer 2 i køen · ca. 9 timer – næste vagt i dag kl. 17"
-    return [`${place}${wait ? ` · ${wait}` : ""} – næste vagt ${queue.next_shift_text}`, "Du kan blive her og skrive imens."];
+    return [`${place}${wait ? ` · ${wait}` : ""} – næste vagt ${queue.next_shift_text}`, "Du kan blive her og skrive imens.", which];
   }
   return [""];
 }
@@ -541,8 +691,9 @@ function setStatus(status, queue) {
   ui.askHuman.hidden = !(status === "bot" || status === "closed");
   updateFeedback();
   if (!changed) return;
-  const [main, sub] = statusLines(status, queue);
+  const [main, sub, which] = statusLines(status, queue);
   ui.statusText.replaceChildren(el("span", { className: "status-main", text: main }));
+  if (which) ui.statusText.append(el("span", { className: "status-queue", text: which }));
   if (sub) ui.statusText.append(el("span", { className: "status-sub", text: sub }));
 }
 
@@ -631,7 +782,11 @@ async function startConversation() {
   ui.start.disabled = true;
   ui.serviceStatus.textContent = "Starter chatten …";
   try {
-    const created = await callApi(`${API}/conversations`, { method: "POST" });
+    // On /ung/<slug> the conversation starts on that organisation's queue; on / as before.
+    const created = await callApi(`${API}/conversations`, {
+      method: "POST",
+      body: ORG_SLUG ? { organisation: ORG_SLUG } : undefined,
+    });
     state.conversation = { id: created.id, token: created.token, pickupCode: created.pickup_code };
     storeConversation(state.conversation);
     showConversation();
@@ -795,15 +950,19 @@ async function askForCounsellor() {
 
 async function loadServiceStatus() {
   try {
-    const status = await callApi(`${API}/service-status`);
+    const query = ORG_SLUG ? `?organisation=${encodeURIComponent(ORG_SLUG)}` : "";
+    const status = await callApi(`${API}/service-status${query}`);
+    let words;
     if (status.shift_open) {
       const until = status.current_shift_end_text ? ` til ${status.current_shift_end_text}` : "";
-      ui.serviceStatus.textContent = `Der er rådgivere på vagt nu${until}.`;
+      words = `Der er rådgivere på vagt nu${until}.`;
     } else if (status.next_shift_text) {
-      ui.serviceStatus.textContent = `Der er ingen rådgiver på vagt lige nu. Næste rådgiver er på vagt ${status.next_shift_text}. Du kan stadig skrive – chatbotten svarer med det samme, og en rådgiver svarer dig, når vagten starter.`;
+      words = `Der er ingen rådgiver på vagt lige nu. Næste rådgiver er på vagt ${status.next_shift_text}. Du kan stadig skrive – chatbotten svarer med det samme, og en rådgiver svarer dig, når vagten starter.`;
     } else {
-      ui.serviceStatus.textContent = "Der er ingen rådgiver på vagt lige nu. Chatbotten svarer med det samme.";
+      words = "Der er ingen rådgiver på vagt lige nu. Chatbotten svarer med det samme.";
     }
+    // On a municipality's page: where a young person who writes now would wait, and why.
+    ui.serviceStatus.textContent = ORG_SLUG && status.queue_text ? `${status.queue_text} ${words}` : words;
   } catch {
     ui.serviceStatus.textContent = "";
   }
@@ -842,6 +1001,7 @@ ui.fbForm.addEventListener("change", () => {
 });
 ui.fbSkip.addEventListener("click", () => feedbackFinished(null));
 function showCode(open) {
+  if (open) ui.orgAbout.open = false; // one box at a time
   ui.codePanel.hidden = !open;
   ui.saveCode.setAttribute("aria-expanded", String(open));
   scrollToEnd();
@@ -857,10 +1017,16 @@ ui.closeCode.addEventListener("click", () => {
   ui.saveCode.focus();
 });
 ui.sound.addEventListener("click", toggleSound);
+ui.orgAbout.addEventListener("toggle", () => {
+  if (!ui.orgAbout.open) return;
+  // One box at a time on a phone, so the message box stays in view.
+  if (!ui.codePanel.hidden) showCode(false);
+  if (Date.now() - state.organisationAt > ORG_FRESH_MS) loadOrganisation();
+});
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) return;
   state.unseen = 0;
-  document.title = APP_TITLE;
+  document.title = appTitle;
 });
 ui.copyCode.addEventListener("click", async () => {
   try {
@@ -889,8 +1055,10 @@ window.addEventListener("online", () => {
   if (state.stream) state.stream.reconnectNow();
 });
 
-// Numbers first: they turn into tap-to-call links inside the bubbles.
+// The organisation's page in parallel; numbers first: they turn into tap-to-call links.
+const organisationLoaded = loadOrganisation();
 await loadEmergencyNumbers();
+await organisationLoaded;
 const stored = readStored();
 if (stored) resume(stored);
 else loadServiceStatus();

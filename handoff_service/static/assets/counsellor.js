@@ -10,7 +10,7 @@ import {
   START_PAGE_NAMES,
   startPage,
 } from "/assets/staff.js";
-import { initShiftTools } from "/assets/shift_tools.js";
+import { createReferral, initShiftTools } from "/assets/shift_tools.js";
 import { initAlerts } from "/assets/alerts.js";
 import { initRegistration } from "/assets/registration.js";
 
@@ -57,7 +57,8 @@ const ui = Object.fromEntries(
     "anonymity-confirm", "anonymity-yes", "anonymity-no", "action-error", "duty", "duty-title",
     "duty-summary", "duty-steps", "duty-sources", "stale-warning", "stale-warning-text", "still-here",
     "stale-open", "mine-count", "mine-error", "mine-empty", "mine", "claim-confirm", "claim-confirm-text",
-    "claim-anyway", "claim-cancel", "no-access", "no-access-text", "no-access-link",
+    "claim-anyway", "claim-cancel", "no-access", "no-access-text", "no-access-link", "queue-notice", "conv-queue",
+    "refer-open", "conv-refer",
   ].map((id) => [id.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), $(id)]),
 );
 
@@ -245,24 +246,61 @@ function waitingWords(minutes) {
   return `Venter: ${hours} t ${rest} min`;
 }
 
+// "Kø: Åby Kommune · startede hos Fælleschatten" (the page the young person wrote from, when it
+// is not the queue's own).
+function whereWords(item) {
+  if (!item.queue) return "";
+  const started = item.origin && item.origin.slug !== item.queue.slug ? ` · startede hos ${item.origin.name}` : "";
+  return `Kø: ${item.queue.name}${started}`;
+}
+
 function renderQueue() {
   ui.queueCount.textContent = `(${state.queue.length})`;
   ui.queueEmpty.hidden = state.queue.length > 0;
   ui.claim.disabled = state.queue.length === 0;
+  // The referral panel of a row survives the re-render (and keeps the focus inside it).
+  const referring = queueReferral.openFor();
+  const focusInPanel = queueReferral.node.contains(document.activeElement) ? document.activeElement : null;
+  if (referring && !state.queue.some((item) => item.id === referring)) {
+    queueReferral.close();
+    ui.queueNotice.textContent = "Samtalen, du ville henvise, er ikke længere i køen.";
+  }
   ui.queue.replaceChildren(
-    ...state.queue.map((item) =>
-      el("li", { className: `queue-item risk-edge-${item.risk}`, attrs: { "data-id": item.id } }, [
-        el("div", { className: "queue-line" }, [
+    ...state.queue.map((item) => {
+      const lineId = `queue-line-${item.id}`;
+      const refer = el("button", {
+        className: "link-button refer-row",
+        text: "Henvis til kommune",
+        attrs: { type: "button", "aria-describedby": lineId, "aria-expanded": String(referring === item.id) },
+      });
+      refer.addEventListener("click", () => {
+        if (queueReferral.openFor() === item.id) {
+          queueReferral.close();
+          renderQueue();
+          return;
+        }
+        ui.queueNotice.textContent = "";
+        queueReferral.open(item);
+        renderQueue();
+        queueReferral.node.querySelector("select").focus();
+      });
+      const where = whereWords(item);
+      return el("li", { className: `queue-item risk-edge-${item.risk}`, attrs: { "data-id": item.id } }, [
+        el("div", { className: "queue-line", attrs: { id: lineId } }, [
           el("span", { className: "position", text: `${item.position}.` }),
           riskBadge(item.risk, item.risk_label),
           el("span", { className: "topic", text: item.topic_label }),
           el("span", { className: "waiting", text: waitingWords(item.waiting_minutes) }),
         ]),
+        where ? el("p", { className: "queue-where", text: where }) : null,
         el("p", { className: "queue-summary", text: item.summary }),
         item.first_message ? el("p", { className: "queue-first", text: `Første besked: „${item.first_message}“` }) : null,
-      ]),
-    ),
+        refer,
+        referring === item.id ? queueReferral.node : null,
+      ]);
+    }),
   );
+  if (focusInPanel && queueReferral.node.isConnected) focusInPanel.focus({ preventScroll: true });
   updateTitle();
 }
 
@@ -516,6 +554,7 @@ function showConversation(view) {
     ui.replyText.value = "";
     ui.outcome.value = "talked";
     ui.anonymityConfirm.hidden = true;
+    convReferral.close();
     showYoungTyping(false);
     followConversation(view.id);
   }
@@ -529,6 +568,7 @@ function showConversation(view) {
   ui.convSubstance.textContent = textList(entities.substance);
   ui.convReasons.textContent = textList((triage.reasons || []).map((reason) => REASON_WORDS[reason] || reason));
   ui.convQueued.textContent = view.queued_at ? clockTime(view.queued_at) : "–";
+  ui.convQueue.textContent = whereWords(view);
   // What the bot gave, by each item's Danish title from the content library.
   const given = view.content_given || (triage.content_given || []).map((id) => ({ id, title: id }));
   ui.givenCount.textContent = String(given.length);
@@ -560,12 +600,17 @@ function renderStatus() {
   // Only the holder writes; a colleague's conversation is read only (handed over, or opened).
   const held = view.status === "active" && state.me && view.counsellor_id !== state.me.id;
   const open = view.status === "active" && !held;
-  ui.convState.textContent = held ? "En kollega har samtalen. Du kan læse med, men ikke skrive i den." : {
+  ui.convState.textContent = view.referredText || (held ? "En kollega har samtalen. Du kan læse med, men ikke skrive i den." : {
     active: "Du har samtalen. Den unge kan se dine svar med det samme.",
     queued: "Samtalen er sat tilbage i køen.",
     closed: `Samtalen er afsluttet${view.outcome ? ` (${OUTCOME_WORDS[view.outcome] || view.outcome})` : ""}.`,
     bot: "Den unge skriver med chatbotten.",
-  }[view.status] || "";
+  }[view.status] || "");
+  // "Henvis til kommune": a waiting conversation, or the counsellor's own active one.
+  const mayRefer = !view.referredText && (view.status === "queued" || (view.status === "active" && !held && Boolean(state.me)));
+  ui.referOpen.disabled = !mayRefer;
+  if (!mayRefer && convReferral.openFor()) convReferral.close();
+  ui.referOpen.setAttribute("aria-expanded", String(Boolean(convReferral.openFor())));
   for (const control of [ui.replyText, ui.sendReply, ui.leaveLater, ui.release, ui.close, ui.outcome]) {
     control.disabled = !open;
   }
@@ -785,6 +830,65 @@ const shiftTools = initShiftTools({
     ui.alert.textContent = text;
     ui.alert.hidden = false;
   },
+});
+
+// -- "Henvis til kommune" (assets/shift_tools.js): from a queue row, or in the open conversation --
+
+// The referred conversation has left this counsellor's hands: it waits in the other queue now.
+function referred(result, text) {
+  scheduleQueueRefresh();
+  scheduleMineRefresh();
+  const view = state.conversation;
+  if (view && view.id === result.conversation_id) {
+    // Not ours any more (and maybe not a queue we see): stop following it, keep what was said.
+    if (state.conversationStream) state.conversationStream.stop();
+    state.conversationStream = null;
+    sessionStorage.removeItem(OPEN_KEY);
+    view.status = "queued";
+    view.counsellor_id = null;
+    view.queue = result.organisation;
+    view.referredText = text;
+    ui.convQueue.textContent = whereWords(view);
+    renderStatus();
+    renderMine();
+  }
+}
+
+const queueReferral = createReferral({
+  authed,
+  idPrefix: "queue-refer",
+  onReferred(result, text) {
+    ui.queueNotice.textContent = text;
+    referred(result, text);
+    renderQueue();
+    ui.queueNotice.focus();
+  },
+  onCancel(conversationId) {
+    renderQueue();
+    const row = [...ui.queue.children].find((li) => li.dataset.id === conversationId);
+    if (row) row.querySelector(".refer-row").focus();
+  },
+});
+
+const convReferral = createReferral({
+  authed,
+  idPrefix: "conv-refer",
+  onReferred(result, text) {
+    referred(result, text);
+    ui.convState.focus();
+  },
+  onCancel() {
+    ui.referOpen.setAttribute("aria-expanded", "false");
+    ui.referOpen.focus();
+  },
+});
+ui.convRefer.append(convReferral.node);
+ui.referOpen.addEventListener("click", () => {
+  const view = state.conversation;
+  if (!view) return;
+  if (convReferral.openFor() === view.id) convReferral.close();
+  else convReferral.open(view);
+  ui.referOpen.setAttribute("aria-expanded", String(Boolean(convReferral.openFor())));
 });
 
 // -- the anonymous registration after closing (assets/registration.js) -------------------------

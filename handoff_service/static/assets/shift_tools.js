@@ -195,3 +195,155 @@ export function initShiftTools({ authed, replyText, me, openConversation, showCo
     },
   };
 }
+
+// -- "Henvis til kommune" (issue #16): refer a waiting or the counsellor's own active
+// conversation to another organisation's queue, with a reason; the transcript, the triage and
+// the young person's place in the order go with it (POST …/refer). One panel per place it is
+// used (a queue row, the conversation view); `onReferred(result, text)` gets the service's
+// answer and the Danish confirmation.
+
+// "Åby Kommune – åben nu", "Bakkeby Kommune – lukket, åbner i morgen kl. 16".
+export function targetWords(target) {
+  if (target.open_now) return `${target.name} – åben nu`;
+  return target.next_opening_text ? `${target.name} – lukket, åbner ${target.next_opening_text}` : `${target.name} – lukket`;
+}
+
+export function referredWords(result) {
+  const name = result.organisation.name;
+  const place = result.queue && result.queue.position ? ` Den unge er nummer ${result.queue.position} i køen dér` : " Den unge venter nu dér";
+  return `Samtalen er henvist til ${name}.${place} og har fået besked om, hvor samtalen er sendt hen.`;
+}
+
+export function createReferral({ authed, idPrefix, onReferred, onCancel }) {
+  const id = (name) => `${idPrefix}-${name}`;
+  const to = el("select", { attrs: { id: id("to"), "aria-describedby": id("hint") } });
+  const reason = el("select", { attrs: { id: id("reason") } });
+  const error = el("p", { className: "error", attrs: { id: id("error"), role: "alert" } });
+  const send = el("button", { className: "primary", text: "Henvis", attrs: { type: "button" } });
+  const cancel = el("button", { className: "secondary", text: "Fortryd", attrs: { type: "button" } });
+  const confirmText = el("p", { attrs: { id: id("confirm-text") } });
+  const yes = el("button", { className: "primary", text: "Ja, henvis", attrs: { type: "button", "aria-describedby": id("confirm-text") } });
+  const back = el("button", { className: "secondary", text: "Tilbage", attrs: { type: "button" } });
+  const steps = el("div", { className: "refer-buttons" }, [send, cancel]);
+  const confirm = el("div", { className: "refer-confirm" }, [confirmText, el("div", { className: "refer-buttons" }, [yes, back])]);
+  confirm.hidden = true;
+  const node = el("div", { className: "refer-panel", attrs: { id: id("panel"), role: "group", "aria-labelledby": id("heading") } }, [
+    el("p", { className: "refer-heading", text: "Henvis til kommune", attrs: { id: id("heading") } }),
+    el("div", { className: "refer-field" }, [el("label", { text: "Kommune eller tilbud", attrs: { for: id("to") } }), to]),
+    el("div", { className: "refer-field" }, [el("label", { text: "Grund", attrs: { for: id("reason") } }), reason]),
+    el("p", {
+      className: "hint",
+      attrs: { id: id("hint") },
+      text: "Samtalen, chatbottens vurdering og den unges plads i rækkefølgen følger med. Den unge får besked om, hvor samtalen er sendt hen.",
+    }),
+    error,
+    steps,
+    confirm,
+  ]);
+  node.hidden = true;
+  const state = { conversationId: null, targets: [] };
+
+  function reset() {
+    error.textContent = "";
+    confirm.hidden = true;
+    steps.hidden = false;
+    send.disabled = yes.disabled = false;
+  }
+
+  async function open(conversation) {
+    state.conversationId = conversation.id;
+    reset();
+    node.hidden = false;
+    to.replaceChildren(el("option", { text: "Henter kommuner …", attrs: { value: "" } }));
+    reason.replaceChildren(el("option", { text: "Vælg en grund", attrs: { value: "" } }));
+    to.focus();
+    try {
+      // Fresh every time: "åben nu" changes with the clock.
+      const targets = await authed(`${API}/counsellor/referral-targets`);
+      if (state.conversationId !== conversation.id) return;
+      const current = conversation.queue && conversation.queue.slug;
+      state.targets = targets.filter((target) => target.slug !== current);
+      const group = (label, items) =>
+        items.length
+          ? el("optgroup", { attrs: { label } }, items.map((t) => el("option", { text: targetWords(t), attrs: { value: t.slug } })))
+          : null;
+      to.replaceChildren(
+        el("option", { text: state.targets.length ? "Vælg hvor samtalen skal hen" : "Ingen andre køer at henvise til", attrs: { value: "" } }),
+        ...[
+          group("Kommuner", state.targets.filter((t) => t.kind === "municipality")),
+          group("Netværk og andre tilbud", state.targets.filter((t) => t.kind !== "municipality")),
+        ].filter(Boolean),
+      );
+      const reasons = (targets[0] && targets[0].reasons) || [];
+      reason.replaceChildren(
+        el("option", { text: "Vælg en grund", attrs: { value: "" } }),
+        ...reasons.map((r) => el("option", { text: r.label, attrs: { value: r.code } })),
+      );
+    } catch (failure) {
+      if (!(failure instanceof ApiError) || failure.status !== 401) {
+        error.textContent = `Listen kunne ikke hentes: ${failure instanceof ApiError ? failure.message : "ukendt fejl"}`;
+      }
+    }
+  }
+
+  function close() {
+    state.conversationId = null;
+    node.hidden = true;
+    reset();
+  }
+
+  to.addEventListener("change", reset);
+  reason.addEventListener("change", reset);
+  send.addEventListener("click", () => {
+    error.textContent = "";
+    const target = state.targets.find((t) => t.slug === to.value);
+    if (!target) {
+      error.textContent = "Vælg den kommune eller det tilbud, samtalen skal henvises til.";
+      to.focus();
+      return;
+    }
+    if (!reason.value) {
+      error.textContent = "Vælg en grund til henvisningen.";
+      reason.focus();
+      return;
+    }
+    confirmText.textContent = `Henvis samtalen til ${targetWords(target)}? Grund: ${reason.selectedOptions[0].textContent}.`;
+    steps.hidden = true;
+    confirm.hidden = false;
+    yes.focus();
+  });
+  back.addEventListener("click", () => {
+    reset();
+    send.focus();
+  });
+  cancel.addEventListener("click", () => {
+    const conversationId = state.conversationId;
+    close();
+    if (onCancel) onCancel(conversationId);
+  });
+  yes.addEventListener("click", async () => {
+    const conversationId = state.conversationId;
+    yes.disabled = true;
+    error.textContent = "";
+    try {
+      const result = await authed(`${API}/counsellor/conversations/${encodeURIComponent(conversationId)}/refer`, {
+        method: "POST",
+        body: { organisation: to.value, reason: reason.value },
+      });
+      close();
+      onReferred(result, referredWords(result));
+    } catch (failure) {
+      yes.disabled = false;
+      if (!(failure instanceof ApiError) || failure.status !== 401) {
+        error.textContent = `Samtalen blev ikke henvist: ${failure instanceof ApiError ? failure.message : "ukendt fejl"}`;
+      }
+    }
+  });
+
+  return {
+    node,
+    open,
+    close,
+    openFor: () => state.conversationId,
+  };
+}
