@@ -59,7 +59,10 @@ def publish_status(broker: EventBroker, conversation: Conversation, queue: dict 
 
 
 def dashboard_event(
-    reason: str, conversation: Conversation | None, waiting: dict[int, int]
+    reason: str,
+    conversation: Conversation | None,
+    waiting: dict[int, int],
+    previous_organisation_id: int | None = None,
 ) -> dict:
     """What the dashboard is told: never message text, only what changed and how urgent.
 
@@ -70,6 +73,8 @@ def dashboard_event(
         "reason": reason,
         "conversation_id": conversation.id if conversation else None,
         "organisation_id": conversation.organisation_id if conversation else None,
+        # The queue it left (a referral or a move): that queue's staff must hear of it too.
+        "previous_organisation_id": previous_organisation_id,
         "status": conversation.status if conversation else None,
         "risk": conversation.risk if conversation else None,
         "critical": bool(conversation is not None and conversation.risk == "critical"),
@@ -86,10 +91,9 @@ def staff_view_of_dashboard(queue_ids: set[int] | None):
     def view(event: str, data: dict) -> dict | None:
         if event != "queue":
             return data
-        organisation_id = data.get("organisation_id")
-        if queue_ids is not None and organisation_id is not None:
-            if organisation_id not in queue_ids:
-                return None
+        involved = {data.get("organisation_id"), data.get("previous_organisation_id")} - {None}
+        if queue_ids is not None and involved and not involved & queue_ids:
+            return None
         by_queue = data.get("waiting_by_queue") or {}
         shown = {k: v for k, v in by_queue.items() if queue_ids is None or int(k) in queue_ids}
         return {
@@ -109,6 +113,7 @@ def publish_queue_changed(
     reason: str,
     conversation: Conversation | None = None,
     announce: bool = True,
+    previous_organisation_id: int | None = None,
 ) -> None:
     """Recompute every waiting position once and push it to each connected young person.
 
@@ -162,7 +167,15 @@ def publish_queue_changed(
                 {"at": now.isoformat()},
             )
     broker.publish_many(
-        [(DASHBOARD, "queue", dashboard_event(reason, conversation, waiting_by_queue(session)))],
+        [
+            (
+                DASHBOARD,
+                "queue",
+                dashboard_event(
+                    reason, conversation, waiting_by_queue(session), previous_organisation_id
+                ),
+            )
+        ],
         local_only=not announce,
     )
 

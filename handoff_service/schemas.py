@@ -184,6 +184,10 @@ class ConversationOut(BaseModel):
     messages: list[MessageOut]
     # The young person has answered the feedback questions (docs/statistics.md).
     feedback_given: bool = False
+    # The page the conversation started on ("/" or "/ung/<slug>"), so a page of another
+    # organisation that finds it in the tab can go back to it.
+    organisation: OrganisationRef | None = None
+    organisation_page: str | None = None
 
 
 class TurnOut(BaseModel):

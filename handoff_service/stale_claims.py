@@ -43,7 +43,8 @@ from handoff_service.notify import (
     publish_queue_changed,
     publish_stale_warning,
 )
-from handoff_service.schemas import Risk
+from handoff_service.organisations import organisation_names
+from handoff_service.schemas import OrganisationRef, Risk
 from handoff_service.views import message_out, topic_label, triage_summary
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,9 @@ class MyConversationOut(BaseModel):
     # True when the young person's last message is newer than the counsellor's last reply.
     young_waiting: bool
     waiting_since: datetime | None
+    # The queue it came from and the page it started on (docs/organisations.md).
+    queue: OrganisationRef | None = None
+    origin: OrganisationRef | None = None
 
 
 # -- the clock ---------------------------------------------------------------------------------
@@ -153,13 +157,17 @@ def my_conversations(
             .limit(LETTERBOX_SHOWN)
         )
     )
-    rows = [_my_row(session, conversation, texts) for conversation in active]
+    names = organisation_names(session)
+    rows = [_my_row(session, conversation, texts, names) for conversation in active]
     rows.sort(key=lambda row: (not row.young_waiting, row.waiting_since or datetime.max))
-    return rows + [_my_row(session, conversation, texts) for conversation in letterbox]
+    return rows + [_my_row(session, conversation, texts, names) for conversation in letterbox]
 
 
 def _my_row(
-    session: Session, conversation: Conversation, texts: dict[str, Any]
+    session: Session,
+    conversation: Conversation,
+    texts: dict[str, Any],
+    names: dict[int, OrganisationRef],
 ) -> MyConversationOut:
     since = (
         waiting_since(session, conversation)
@@ -179,6 +187,8 @@ def _my_row(
         outcome=conversation.outcome,
         young_waiting=since is not None,
         waiting_since=since,
+        queue=names.get(conversation.organisation_id or -1),
+        origin=names.get(conversation.origin_organisation_id or -1),
     )
 
 

@@ -261,6 +261,7 @@ def ask_for_counsellor(
 def read_conversation(
     conversation: YoungConversationDep, session: SessionDep, settings: SettingsDep
 ) -> ConversationOut:
+    origin = organisations.organisation_of(session, conversation.origin_organisation_id)
     return ConversationOut(
         id=conversation.id,
         status=conversation.status,
@@ -269,6 +270,8 @@ def read_conversation(
         queue=queue_ops.queue_info(session, settings, conversation, utcnow()),
         messages=[views.message_out(m) for m in conversation.messages],
         feedback_given=conversation.feedback is not None,
+        organisation=organisations.ref(origin),
+        organisation_page=organisations.page_path(origin),
     )
 
 

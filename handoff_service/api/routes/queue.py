@@ -421,6 +421,7 @@ def refer(
     if target is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "Organisationen findes ikke.")
     was_active = conversation.status == "active"
+    left_queue = conversation.organisation_id
     try:
         organisations.refer(session, conversation, user, target, body.reason)
     except organisations.ReferralError as refused:
@@ -434,7 +435,13 @@ def refer(
     session.commit()
     publish_messages(broker, conversation.id, [views.message_out(notice)])
     publish_queue_changed(
-        broker, session, settings, now, reason="referred", conversation=conversation
+        broker,
+        session,
+        settings,
+        now,
+        reason="referred",
+        conversation=conversation,
+        previous_organisation_id=left_queue,
     )
     if was_active:
         publish_status(broker, conversation, info.model_dump(mode="json") if info else None)

@@ -801,9 +801,19 @@ async function startConversation() {
   }
 }
 
+// The page this tab is on: "/" or "/ung/<slug>".
+const PAGE_PATH = ORG_SLUG ? `/ung/${ORG_SLUG}` : "/";
+
 async function resume(conversation, { fromCode = false } = {}) {
   state.conversation = conversation;
   try {
+    const view = await callApi(`${API}/conversations/${encodeURIComponent(conversation.id)}`, { token: conversation.token });
+    if (view.organisation_page && view.organisation_page !== PAGE_PATH) {
+      // A conversation started on another organisation's page goes on there, under its name.
+      storeConversation(conversation);
+      location.replace(view.organisation_page);
+      return true;
+    }
     await sync();
   } catch (error) {
     state.conversation = null;

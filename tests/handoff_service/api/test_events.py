@@ -19,6 +19,7 @@ def test_dashboard_is_told_of_a_critical_handoff_at_once(
             "reason": "connected",
             "conversation_id": None,
             "organisation_id": None,
+            "previous_organisation_id": None,
             "status": None,
             "risk": None,
             "critical": False,
