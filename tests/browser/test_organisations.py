@@ -316,7 +316,7 @@ def test_the_network_counsellor_refers_to_a_municipality_and_the_young_person_se
     panel.get_by_label("Grund").select_option(label="Den unge kan få hjælp lokalt i sin kommune")
     panel.get_by_role("button", name="Henvis", exact=True).click()
     expect(panel.locator(".refer-confirm")).to_contain_text(
-        f"Henvis samtalen til {municipality_name} – åben nu? "
+        f"Henvis samtalen til {municipality_name}? "
         "Grund: Den unge kan få hjælp lokalt i sin kommune."
     )
     snap(counsellor, "b-counsellor-confirms-referral-1280")

@@ -307,7 +307,7 @@ export function createReferral({ authed, idPrefix, onReferred, onCancel }) {
       reason.focus();
       return;
     }
-    confirmText.textContent = `Henvis samtalen til ${targetWords(target)}? Grund: ${reason.selectedOptions[0].textContent}.`;
+    confirmText.textContent = `Henvis samtalen til ${target.name}? Grund: ${reason.selectedOptions[0].textContent}.`;
     steps.hidden = true;
     confirm.hidden = false;
     yes.focus();
