@@ -46,7 +46,7 @@ from handoff_service.events import EventBroker
 from handoff_service.logging_privacy import configure_logging, install_privacy_filter
 from handoff_service.migrations import upgrade_database
 from handoff_service.rasa_client import RasaClient
-from handoff_service.ratelimit import LoginGuard, RateLimiter, RateLimits
+from handoff_service.ratelimit import make_rate_limits
 from handoff_service.risk_net import load_risk_net
 from handoff_service.scheduler import start_background_jobs, stop_background_jobs
 from handoff_service.seed import seed_development_data
@@ -110,11 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rasa = RasaClient.from_settings(settings)
     app.state.texts = load_texts(settings.texts_path)
     app.state.duty_to_report = load_duty_to_report(settings.duty_to_report_path)
-    app.state.rate_limits = RateLimits(
-        messages=RateLimiter(settings.messages_per_minute),
-        starts=RateLimiter(settings.conversation_starts_per_minute),
-        logins=LoginGuard(settings.login_attempts_per_minute),
-    )
+    # In memory under SQLite, shared by all processes under PostgreSQL (ratelimit.py).
+    app.state.rate_limits = make_rate_limits(settings, engine)
 
     for router in (
         health.router,

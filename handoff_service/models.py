@@ -309,4 +309,5 @@ class StatServiceHour(Base):
 
 # The trainer inbox's tables (handoff_service/trainer_inbox.py), so the metadata knows them.
 from handoff_service import model_registry as _model_registry  # noqa: E402, F401
+from handoff_service import rate_counters as _rate_counters  # noqa: E402, F401
 from handoff_service import trainer_inbox as _trainer_inbox  # noqa: E402, F401

@@ -23,7 +23,7 @@ from handoff_service.config import Settings
 from handoff_service.db import utcnow
 from handoff_service.models import User
 from handoff_service.organisations import organisation_names
-from handoff_service.ratelimit import LoginRefusal, client_key, retry_after_header
+from handoff_service.ratelimit import LoginRefusal, retry_after_header
 from handoff_service.refresh_tokens import (
     COOKIE_NAME,
     COOKIE_PATH,
@@ -105,7 +105,7 @@ def login(
     if user is not None and (user.locked_until is None or user.locked_until <= now):
         # No client is held back on this account any more (an admin unlocked it): waits go.
         limits.logins.lift(body.username)
-    attempt = limits.logins.begin(body.username, client_key(request))
+    attempt = limits.logins.begin(body.username, limits.client_key(request))
     if isinstance(attempt, LoginRefusal):
         detail = TOO_MANY_LOGINS if attempt.reason == "service" else WAIT_AFTER_WRONG_LOGINS
         raise HTTPException(

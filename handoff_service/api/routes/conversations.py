@@ -38,7 +38,7 @@ from handoff_service.notify import (
 )
 from handoff_service.pickup import hash_pickup_code, new_pickup_code, normalise_pickup_code
 from handoff_service.rasa_client import BotLine, RasaUnavailable
-from handoff_service.ratelimit import client_key, retry_after_header
+from handoff_service.ratelimit import retry_after_header
 from handoff_service.schemas import (
     BODY_ERRORS,
     EVENT_STREAM,
@@ -152,7 +152,10 @@ def pick_up_conversation(
     limits: RateLimitsDep,
 ) -> PickedUp:
     """Open a conversation with its short pickup code; a fresh token replaces the old one."""
-    for limiter, key in ((limits.pickup_clients, client_key(request)), (limits.pickups, "all")):
+    for limiter, key in (
+        (limits.pickup_clients, limits.client_key(request)),
+        (limits.pickups, "all"),
+    ):
         if (wait := limiter.hit(key)) is not None:
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,
