@@ -48,6 +48,8 @@ TEXTS = (
     "er det min skyld?",
 )
 PASSWORD = "bench-password"  # noqa: S105 - a throw-away stack
+# handoff_service/texts_da.yml, fallback_rasa_down: the young person got no answer from the bot.
+FALLBACK_START = "Beklager, vores chatbot kan ikke svare lige nu"
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -69,6 +71,7 @@ class Young:
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
         self.failures = 0
+        self.fallbacks = 0  # the service's own answer: Rasa did not answer within its timeout
 
     def turn(self, text: str, conversation: dict[str, Any] | None = None) -> float:
         if conversation is None:
@@ -84,6 +87,8 @@ class Young:
         elapsed = (time.perf_counter() - started) * 1000
         if reply.status_code != 200 or not reply.json().get("messages"):
             self.failures += 1
+        elif any(m.get("text", "").startswith(FALLBACK_START) for m in reply.json()["messages"]):
+            self.fallbacks += 1
         return elapsed
 
     def pair(self) -> list[float]:
@@ -105,6 +110,34 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 1)
 
 
+def training_phase(
+    client: httpx.Client, young: Young, seconds: float, report: dict[str, Any]
+) -> None:
+    """Turns while a real training runs (started as the page starts it), then its cancel."""
+    trainer = login(client)
+    started = client.post("/api/v1/trainer/training", headers=trainer)
+    started.raise_for_status()
+    while client.get("/api/v1/trainer/training", headers=trainer).json()["step"] in (
+        "starting",
+        None,
+    ):
+        time.sleep(0.5)
+    during: list[float] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = client.get("/api/v1/trainer/training", headers=trainer).json()
+        if status.get("step") != "training":
+            break
+        during += young.pair()
+    report["load_average"]["training"] = load_average()
+    report["training"] = summary(during)
+    report["fallbacks"]["training"] = young.fallbacks - report["fallbacks"]["idle"]
+    begun = time.perf_counter()
+    cancelled = client.post("/api/v1/trainer/training/cancel", headers=trainer)
+    report["cancel_seconds"] = round(time.perf_counter() - begun, 1)
+    report["cancel_state"] = cancelled.json().get("state")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -113,6 +146,7 @@ def main() -> int:
     parser.add_argument("--during", type=float, default=180, help="seconds of training measured")
     parser.add_argument("--model", type=Path, help="default: the current model")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--switch-only", action="store_true", help="only the switch phase")
     args = parser.parse_args()
 
     model = args.model or stack_module.current_model()
@@ -153,33 +187,15 @@ def main() -> int:
             report["load_average"]["idle"] = load_average()
             idle = [v for _ in range(args.turns) for v in young.pair()]
             report["idle"] = summary(idle)
+            report["fallbacks"] = {"idle": young.fallbacks}
 
-            trainer = login(client)
-            started = client.post("/api/v1/trainer/training", headers=trainer)
-            started.raise_for_status()
-            while client.get("/api/v1/trainer/training", headers=trainer).json()["step"] in (
-                "starting",
-                None,
-            ):
-                time.sleep(0.5)
-            during: list[float] = []
-            deadline = time.monotonic() + args.during
-            while time.monotonic() < deadline:
-                status = client.get("/api/v1/trainer/training", headers=trainer).json()
-                if status.get("step") != "training":
-                    break
-                during += young.pair()
-            report["load_average"]["training"] = load_average()
-            report["training"] = summary(during)
-            begun = time.perf_counter()
-            cancelled = client.post("/api/v1/trainer/training/cancel", headers=trainer)
-            report["cancel_seconds"] = round(time.perf_counter() - begun, 1)
-            report["cancel_state"] = cancelled.json().get("state")
-
+            if not args.switch_only:
+                training_phase(client, young, args.during, report)
             # A switch, as a promotion makes it, while turns keep coming.
             from handoff_service import model_registry
 
             os.environ["RASA_JWT_SECRET"] = stack.rasa_jwt_secret
+            before_switch = young.fallbacks
             switching: list[float] = []
             done = threading.Event()
 
@@ -199,20 +215,28 @@ def main() -> int:
             done.set()
             writer.join()
             report["switch"] = summary(switching)
+            report["fallbacks"]["switch"] = young.fallbacks - before_switch
+            report["load_average"]["switch"] = load_average()
             report["failed_turns"] = young.failures
     finally:
         stack.stop_all()
 
     print(f"model {report['model']}; load average {report['load_average']}")
-    print("| phase | turns | median ms | p95 ms | max ms |\n|---|---|---|---|---|")
+    print(
+        "| phase | turns | median ms | p95 ms | max ms | fallback answers |\n"
+        "|---|---|---|---|---|---|"
+    )
     for phase in ("idle", "training", "switch"):
-        row = report[phase]
+        row = report.get(phase)
+        if row is None:
+            continue
         print(
             f"| {phase} | {row['n']} | {row.get('median_ms', 0):.0f} | "
-            f"{row.get('p95_ms', 0):.0f} | {row.get('max_ms', 0):.0f} |"
+            f"{row.get('p95_ms', 0):.0f} | {row.get('max_ms', 0):.0f} | "
+            f"{report['fallbacks'][phase]} |"
         )
     print(
-        f"cancel: {report['cancel_seconds']} s ({report['cancel_state']}); switch: "
+        f"cancel: {report.get('cancel_seconds')} s ({report.get('cancel_state')}); switch: "
         f"{report['switch_seconds']} s; failed turns: {report['failed_turns']}"
     )
     if args.json:
