@@ -94,7 +94,8 @@ class Settings(BaseSettings):
     # (handoff_service/label_export.py; `make export-labels` passes data/nlu itself).
     nlu_data_dir: Path = PROJECT_ROOT / "data" / "nlu"
 
-    # Rate limits, in this process's memory (one service process; see docs/performance.md).
+    # Rate limits: in memory under SQLite, shared by every process under PostgreSQL
+    # (handoff_service/ratelimit.py; docs/performance.md, "Rate limits across processes").
     messages_per_minute: int = Field(default=30, ge=1)  # per conversation
     conversation_starts_per_minute: int = Field(default=300, ge=1)  # whole service
     # Failed logins per minute for the whole service; above it only clients that failed in the

@@ -1,7 +1,7 @@
 """Counsellor, trainer and admin login: argon2 passwords, short JWTs, a growing wait on guessing.
 
-Wrong passwords make the client that typed them wait (per username and client, in memory:
-`LoginGuard` in handoff_service/ratelimit.py); they never lock the account, so a stranger cannot
+Wrong passwords make the client that typed them wait (per username and client: `LoginGuard` in
+handoff_service/ratelimit.py, shared by every process under PostgreSQL); they never lock the account, so a stranger cannot
 keep a counsellor out. See docs/reliability.md, "Login that strangers cannot block".
 
 A login also starts a family of refresh tokens (handoff_service/refresh_tokens.py), sent only as
