@@ -2,7 +2,8 @@
 
 Wrong passwords make the client that typed them wait (per username and client: `LoginGuard` in
 handoff_service/ratelimit.py, shared by every process under PostgreSQL); they never lock the
-account, so a stranger cannot keep a counsellor out. See docs/reliability.md, "Login that strangers cannot block".
+account, so a stranger cannot keep a counsellor out. See docs/reliability.md, "Login that
+strangers cannot block".
 
 A login also starts a family of refresh tokens (handoff_service/refresh_tokens.py), sent only as
 an HttpOnly, SameSite=Strict cookie on /api/v1/auth: `POST /refresh` swaps it for the next one
