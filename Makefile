@@ -23,8 +23,8 @@ run-cluster: envs ## start 2 services + 2 Rasa behind haproxy, on PostgreSQL and
 	@$(SERVICE_PY) scripts/cluster.py run
 
 # The cluster's end-to-end tests (tests/cluster: events across processes, a process killed
-# mid-stream, Rasa crash and restart, retention once): about 4-5 min on the shared 2 cores,
-# so not in make test (CI time); run it when touching the cluster (docs/performance.md).
+# mid-stream, Rasa crash and restart, retention once): about 2 min, up to 4-5 min on the busy
+# shared 2 cores; make test runs them too (docs/performance.md).
 test-cluster: envs ## the cluster's end-to-end tests (tests/cluster)
 	@$(SERVICE_PY) scripts/stack.py train
 	$(SERVICE_PY) -m pytest tests/cluster -q -m cluster

@@ -40,6 +40,9 @@ step "handoff service, faults under a minute (on PostgreSQL; make faults runs th
 "$SERVICE_VENV/bin/python" -m pytest tests/handoff_service tests/e2e -q
 TEST_DATABASE_URL="$PG_TEST_URL" "$SERVICE_VENV/bin/python" -m pytest tests/faults -q -m "not slow"
 
+step "the cluster: 2 service processes behind haproxy, 2 Rasa, PostgreSQL, Redis (tests/cluster, ~2-4 min)"
+TEST_DATABASE_URL="$PG_TEST_URL" "$SERVICE_VENV/bin/python" -m pytest tests/cluster -q -m cluster
+
 step "browser test tools (chromium, axe-core)"
 bash scripts/setup_browser.sh
 
