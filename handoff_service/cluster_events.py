@@ -212,8 +212,11 @@ class PgEventBus:
                         self._safely(self._on_queue_changed, "reconnect")
                     first, backoff = False, 0.2
                     while not self._stop.is_set():
-                        notices = list(connection.notifies(timeout=0.5, stop_after=200))
+                        # The first notice at once, then whatever else is already there (a
+                        # burst is handled as one, its queue changes as one recompute).
+                        notices = list(connection.notifies(timeout=0.5, stop_after=1))
                         if notices:
+                            notices += connection.notifies(timeout=0.001, stop_after=200)
                             self._handle([n.payload for n in notices])
             except psycopg.Error as error:
                 self.listening.clear()
@@ -281,8 +284,9 @@ def install(app: Any) -> PgEventBus | None:
 
     def recompute(reason: str) -> None:
         with factory() as session:
+            # The dashboards heard the change from its own process; the streams need places.
             publish_queue_changed(
-                broker, session, settings, utcnow(), reason=reason, announce=False
+                broker, session, settings, utcnow(), reason=reason, announce=False, dashboard=False
             )
 
     def load_message(conversation_id: str, message_id: int) -> dict[str, Any] | None:

@@ -44,7 +44,7 @@ from handoff_service.edge import EdgeGuard, security_headers
 from handoff_service.errors import ServiceError
 from handoff_service.events import EventBroker
 from handoff_service.logging_privacy import configure_logging, install_privacy_filter
-from handoff_service.migrations import upgrade_database
+from handoff_service.migrations import startup_lock, upgrade_database
 from handoff_service.rasa_client import RasaClient
 from handoff_service.ratelimit import make_rate_limits
 from handoff_service.risk_net import load_risk_net
@@ -74,11 +74,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        upgrade_database(engine)
+        with startup_lock(engine):  # several processes started at once take turns
+            upgrade_database(engine)
+            if settings.seed_demo_data and settings.environment != "production":
+                with app.state.session_factory() as session:
+                    seed_development_data(session, settings)
         load_risk_net()
-        if settings.seed_demo_data and settings.environment != "production":
-            with app.state.session_factory() as session:
-                seed_development_data(session, settings)
         app.state.broker.bind_loop(asyncio.get_running_loop())
         # Sync routes and dependencies run in these threads; sized with the gate and the pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads

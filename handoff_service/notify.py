@@ -114,12 +114,14 @@ def publish_queue_changed(
     conversation: Conversation | None = None,
     announce: bool = True,
     previous_organisation_id: int | None = None,
+    dashboard: bool = True,
 ) -> None:
     """Recompute every waiting position once and push it to each connected young person.
 
     The positions go to this process's streams only; with several processes the others are told
     to recompute theirs (`announce`; False when the change was announced by another process or
-    happens in every process alike, like a shift opening).
+    happens in every process alike, like a shift opening). `dashboard` False: the dashboards
+    were told by the process where the change happened (its event reaches every process).
 
     One ordered pass over the queues per change (not one per waiting client), one context per
     queue with a connected young person, then a push only to the conversations that have a live
@@ -166,6 +168,8 @@ def publish_queue_changed(
                 "counsellor_joined",
                 {"at": now.isoformat()},
             )
+    if not dashboard:  # another process told every dashboard already
+        return
     broker.publish_many(
         [
             (
