@@ -149,21 +149,14 @@ class Conversation(Base):
 
 
 # The queue order itself, so claiming reads the first entry and a position is two range counts.
-Index(
-    "ix_conversations_queue",
-    Conversation.status,
-    Conversation.risk_rank.desc(),
-    Conversation.queued_at,
-    Conversation.id,
-)
+_QUEUE_ORDER_COLUMNS = (Conversation.risk_rank.desc(), Conversation.queued_at, Conversation.id)
+Index("ix_conversations_queue", Conversation.status, *_QUEUE_ORDER_COLUMNS)
 # The same order within one organisation's queue: a place in it is two range counts there.
 Index(
     "ix_conversations_queue_by_organisation",
     Conversation.organisation_id,
     Conversation.status,
-    Conversation.risk_rank.desc(),
-    Conversation.queued_at,
-    Conversation.id,
+    *_QUEUE_ORDER_COLUMNS,
 )
 Index("ix_conversations_closed_at", Conversation.closed_at)
 Index("ix_conversations_status_updated_at", Conversation.status, Conversation.updated_at)
