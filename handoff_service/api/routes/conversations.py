@@ -85,7 +85,7 @@ UNKNOWN_ORGANISATION = "Den kommune eller det tilbud findes ikke her. Tjek adres
     "/conversations",
     status_code=status.HTTP_201_CREATED,
     response_model=ConversationCreated,
-    responses=error_responses(*BODY_ERRORS, 429),
+    responses=error_responses(*BODY_ERRORS, 404, 429),
 )
 def start_conversation(
     session: SessionDep,
@@ -101,7 +101,7 @@ def start_conversation(
     if body is not None and body.organisation:
         origin = organisations.by_slug(session, body.organisation)
         if origin is None:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, UNKNOWN_ORGANISATION)
+            raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN_ORGANISATION)
     # A service-wide ceiling on new conversations, so a flood cannot fill the database.
     if (wait := limits.starts.hit("service")) is not None:
         raise HTTPException(

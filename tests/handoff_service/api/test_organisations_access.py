@@ -336,7 +336,7 @@ def test_a_municipality_page_exists_only_for_a_known_slug(client: TestClient, ne
 
 def test_a_conversation_on_an_unknown_page_is_refused_in_danish(client: TestClient, network, clock):
     response = client.post("/api/v1/conversations", json={"organisation": "ukendt-by"})
-    assert response.status_code == 422
+    assert response.status_code == 404  # well-formed, but no such organisation
     assert response.json()["detail"] == (
         "Den kommune eller det tilbud findes ikke her. Tjek adressen på siden."
     )
