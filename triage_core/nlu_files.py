@@ -24,6 +24,7 @@ after its ``]``, so it stays text; a bare ``[NAVN]`` is left as it is.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -278,3 +279,13 @@ def plan_export(
     for name, additions in sorted(per_file.items()):
         plan.files[name] = add_examples(files[name], additions, day)
     return plan
+
+
+def data_fingerprint(files: Mapping[str, str]) -> str:
+    """One hash of the NLU files' texts (name -> text), the same in both environments: the
+    cross-validation report (scripts/nlu_report.py) records it, the trainer's per-intent view
+    (handoff_service/intent_view.py) compares it with the files as they are now."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0" + files[name].encode("utf-8") + b"\0")
+    return digest.hexdigest()[:16]

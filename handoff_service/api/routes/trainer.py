@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from handoff_service import label_export
+from handoff_service import intent_view, label_export
 from handoff_service import model_registry as registry
 from handoff_service import trainer_inbox as inbox
 from handoff_service.api.deps import (
@@ -25,6 +25,7 @@ from handoff_service.db import utcnow
 from handoff_service.domain.status import ConversationStatus
 from handoff_service.schemas import BODY_ERRORS, error_responses
 from handoff_service.trainer_inbox import BatchLabelIn, BatchOut, InboxItemOut, LabelIn
+from triage_core.taxonomy import INTENTS
 
 router = APIRouter(prefix="/api/v1", tags=["trainer"], responses=error_responses(503))
 
@@ -252,6 +253,23 @@ def comparison(user: TrainerDep) -> dict[str, Any]:
             if registry.image_path(registry.Paths.from_env(), name)
         ),
     }
+
+
+@router.get("/trainer/intents", responses=error_responses(401, 403))
+def intents(settings: SettingsDep, user: TrainerDep) -> dict[str, Any]:
+    """Every intent of the taxonomy with its number of training examples in data/nlu, its
+    files, its figures from the last cross-validation (reports/cross_validation.json) and
+    whether its data looks thin; says when the cross-validation is older than the data."""
+    return intent_view.summaries(settings.nlu_data_dir, registry.Paths.from_env().reports)
+
+
+@router.get("/trainer/intents/{intent}", responses=error_responses(401, 403, 404))
+def intent_detail(intent: str, settings: SettingsDep, user: TrainerDep) -> dict[str, Any]:
+    """One intent: its training examples, its cross-validation figures, what its examples were
+    read as and which intents' examples were read as it, each with example pairs."""
+    if intent not in INTENTS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Emnet findes ikke.")
+    return intent_view.detail(intent, settings.nlu_data_dir, registry.Paths.from_env().reports)
 
 
 ImageName = Literal[

@@ -7,6 +7,7 @@
 // token in a URL) and drawn in a <canvas> from the blob (the page's CSP allows no blob: images).
 import { ApiError, el } from "/assets/common.js";
 import { API } from "/assets/staff.js";
+import { loadIntents } from "/assets/traener-intents.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
@@ -162,6 +163,7 @@ async function exportLabels() {
         (conflicts ? `, ${conflicts} står allerede under et andet emne og er ikke skrevet.` : ".") +
         " Næste træning bruger dem.",
     );
+    await loadIntents(); // the examples' counts have changed
   } catch (error) {
     showError(error, "Beskederne kunne ikke skrives ind");
   } finally {

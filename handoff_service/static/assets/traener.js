@@ -4,6 +4,7 @@
 // actions. Trainers and admins; everyone else gets the gate (assets/staff.js).
 import { ApiError, el } from "/assets/common.js";
 import { API, logOut, StaffSession } from "/assets/staff.js";
+import { startIntents } from "/assets/traener-intents.js";
 import { startModels } from "/assets/traener-models.js";
 
 const $ = (id) => document.getElementById(id);
@@ -212,7 +213,7 @@ function renderItem(item, index) {
   checkbox.checked = state.selected.has(id);
   const stateWords =
     item.status === "accepted"
-      ? `Accepteret som ${intentWords(item.label)}`
+      ? `Accepteret som ${intentWords(item.label)}${item.exported_at ? ", skrevet ind i træningsdata" : ""}`
       : item.status === "discarded"
         ? "Kasseret"
         : null;
@@ -610,4 +611,5 @@ if (me) {
   $("content").hidden = false;
   await load();
   await startModels(session, intentWords);
+  await startIntents(session, intentWords);
 }

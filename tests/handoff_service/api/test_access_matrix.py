@@ -181,6 +181,7 @@ def url(route: Route, conversation_id: str) -> str:
     values["exception_id"] = "1"
     values["slug"] = "default"
     values["item_id"] = values["message_id"] = "1"
+    values["intent"] = "violence"
     names = re.findall(r"\{(\w+)\}", route.path)
     missing = [name for name in names if name not in values]
     assert not missing, f"{route.label}: teach the matrix a value for {missing}"
