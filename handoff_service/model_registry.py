@@ -195,6 +195,43 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+#: Candidates kept besides the ones the history or the latest comparison names (newest first).
+KEEP_UNUSED_CANDIDATES = 2
+
+
+def prune_candidates(
+    session: Session, paths: Paths, keep: int = KEEP_UNUSED_CANDIDATES
+) -> list[str]:
+    """Deletes old candidate models nobody can use any more (about 40 MB each for the shipped
+    pipeline): never one the promotion history names (it may be restored), the one in use, nor
+    the latest comparison's candidate (it may be promoted); of the rest the newest `keep` stay.
+    Called with the training lock held, before a new candidate is trained. Returns the names
+    deleted (relative to the registry)."""
+    folder = paths.registry / "candidates"
+    if not folder.is_dir():
+        return []
+    named: set[str] = set()
+    for row in session.execute(select(ModelPromotion.model, ModelPromotion.previous_model)):
+        named.update(name for name in row if name)
+    active = model_gate.read_active(paths.registry)
+    if active is not None:
+        named.add(str(active.relative_to(paths.registry.resolve())))
+    comparison = latest_comparison(paths) or {}
+    compared = ((comparison.get("models") or {}).get("candidate") or {}).get("file")
+    if compared:
+        named.add(str(compared))
+    unused = sorted(
+        (f for f in folder.glob("candidate-*.tar.gz") if f"candidates/{f.name}" not in named),
+        key=lambda f: f.name,  # the name starts with its UTC time
+        reverse=True,
+    )
+    deleted = []
+    for file in unused[keep:]:
+        file.unlink(missing_ok=True)
+        deleted.append(f"candidates/{file.name}")
+    return deleted
+
+
 def start_training(
     paths: Paths, session: Session, user: Any, rasa_url: str | None = None
 ) -> dict[str, Any]:
@@ -213,6 +250,7 @@ def start_training(
             raise RegistryError(
                 409, "Der kører allerede en træning. Vent, eller stop den."
             ) from None
+        prune_candidates(session, paths)
         _write_status(paths, {"state": "running", "step": "starting", "started_at": _now()})
         log = (paths.jobs / "training.log").open("ab")
         try:

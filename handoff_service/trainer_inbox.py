@@ -425,6 +425,8 @@ class InboxItemOut(BaseModel):
     label: str | None
     labelled_by: int | None
     labelled_at: datetime | None
+    # When `make export-labels` (or the page's button) wrote it into data/nlu; None before.
+    exported_at: datetime | None = None
 
 
 def item_out(item: TrainerInboxItem) -> InboxItemOut:
@@ -442,6 +444,7 @@ def item_out(item: TrainerInboxItem) -> InboxItemOut:
         label=item.label,
         labelled_by=item.labelled_by,
         labelled_at=item.labelled_at,
+        exported_at=item.exported_at,
     )
 
 

@@ -368,6 +368,12 @@ def test_endpoint_returns_the_report_and_audits_counts_only(
 
     again = client.post(EXPORT, json={}, headers=trainer_headers).json()
     assert again["written"] == [] and again["marked"] == 0
+    # The inbox says which accepted items are in the training data now; the conflict is not.
+    items = client.get(
+        "/api/v1/trainer/inbox", params={"status": "accepted"}, headers=trainer_headers
+    ).json()
+    exported = {item["id"]: item["exported_at"] is not None for item in items}
+    assert exported == {new: True, dup: True, clash: False}
 
 
 def test_endpoint_refuses_a_broken_file_with_409(
