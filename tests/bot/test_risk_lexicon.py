@@ -1007,3 +1007,171 @@ def test_v9_concepts_are_critical(lexicon: RiskLexicon, text: str, intent: str) 
 def test_v9_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
     match = lexicon.match(text)
     assert match is None or match.risk != "critical", (text, match)
+
+
+# --------------------------------------------------------------------------- #
+# Version 10: needing to cut or not managing to stop, the skin scratched open with a tool, nails
+# or a limb driven into skin or wall until it hurts, "sh" as the word, new wounds one made,
+# hiding them, "gøre sig selv ondt"; pills hoarded, taking them all, searching how to die, being
+# dead as a wish, jumping, a gun one knows where to find, getting away for good, a plan on its
+# own, the pet, "so someone knows before", one's things, "would anyone miss me"; followed now,
+# threats at the door, a raging adult trying to get in or on the stairs, strangled and the
+# person still here, a friend who took something, a drunk parent taking the car now, not
+# breathing for a while, smoke while the adult sleeps, thrown out at night; and three negations.
+# --------------------------------------------------------------------------- #
+
+V10_CRITICAL = [
+    # self_harm
+    ("jeg har sådan brug for at cutte igen", "self_harm"),
+    ("har behov for at skære i mig selv", "self_harm"),
+    ("hvordan holder man op med at skære", "self_harm"),
+    ("hvad gør jeg for at stoppe med at cutte", "self_harm"),
+    ("jeg kradsede min underarm op med en nål i nat", "self_harm"),
+    ("har ridset låret op med saksen", "self_harm"),
+    ("jeg borer neglene ind i håndfladen til der kommer blod", "self_harm"),
+    ("jeg dunker armen mod døren indtil jeg får blå mærker", "self_harm"),
+    ("jeg bankede knytnæven ind i muren til den blødte", "self_harm"),
+    ("min sh er blevet værre efter jul", "self_harm"),
+    ("jeg har kæmpet med sh i et år", "self_harm"),
+    ("sh hjalp mig i går", "self_harm"),
+    ("har lavet et par friske snit på armen", "self_harm"),
+    ("hvordan dækker jeg sårene til gymnastik", "self_harm"),
+    ("nogle gange får man trang til at skade sig selv", "self_harm"),
+    # suicidal
+    ("jeg har hamstret fars panodiler i en pose under sengen", "suicidal"),
+    ("jeg har samlet alle de sovepiller jeg kunne finde", "suicidal"),
+    ("jeg overvejer at sluge dem alle på en gang", "suicidal"),
+    ("har søgt på nettet om hvordan man tager sit liv", "suicidal"),
+    ("jeg har googlet hvordan man slår sig selv ihjel", "suicidal"),
+    ("gid jeg bare var død", "suicidal"),
+    ("jeg drømmer om at springe ud fra altanen", "suicidal"),
+    ("jeg ved hvorhenne min onkel har sin riffel og tænker tit på den", "suicidal"),
+    ("jeg vil bare slippe væk fra alt for evigt", "suicidal"),
+    ("nu har jeg lagt en plan", "suicidal"),
+    ("har en plan", "suicidal"),
+    ("hvem skal fodre min kanin hvis jeg ikke lever mere", "suicidal"),
+    ("jeg skriver kun for at nogen ved det før jeg gør det", "suicidal"),
+    ("jeg har skrevet ned hvem der skal arve min playstation", "suicidal"),
+    ("jeg har fordelt mine ting mellem mine venner", "suicidal"),
+    ("mon nogen ville opdage det hvis jeg døde", "suicidal"),
+    # immediate_danger
+    ("der er nogle stykker der følger efter mig", "immediate_danger"),
+    ("der kører en bil lige bag mig og jeg er alene", "immediate_danger"),
+    ("min stedfar står udenfor mit værelse og skriger at han vil dræbe mig", "immediate_danger"),
+    ("min mor er pissefuld og forsøger at bryde ind på badeværelset", "immediate_danger"),
+    ("far tramper op ad trappen og han er stangstiv", "immediate_danger"),
+    ("hun tog mig om halsen og nu står hun i køkkenet", "immediate_danger"),
+    ("min bror tog kvælertag på mig og han er stadig hjemme", "immediate_danger"),
+    ("min kammerat har sniffet noget pulver og reagerer ikke", "immediate_danger"),
+    ("min veninde fik ketamin og ryster og brækker sig", "immediate_danger"),
+    ("far har drukket hele dagen og nu satte han sig ind i bilen", "immediate_danger"),
+    ("min mor er skæv og tager bilen nu med min lillebror", "immediate_danger"),
+    ("far har vist ikke åndet ordentligt i et par minutter", "immediate_danger"),
+    ("det ryger fra panden og min mor er faldet i søvn fuld", "immediate_danger"),
+    ("jeg fryser ude i mørket fordi min stedmor har smidt mig ud", "immediate_danger"),
+    ("sidder ved busstoppestedet kl 2 fordi jeg ikke må komme hjem", "immediate_danger"),
+]
+
+V10_NOT_CRITICAL = [
+    # the same words used harmlessly
+    "jeg skal skære kartofler til suppen",
+    "vi skal skære et slot ud i pap",
+    "jeg har brug for at skære ned på sukker",
+    "hvordan stopper man med at skære tomater så de ikke bliver mos",
+    "jeg skar min hånd op med kniven da jeg lavede mad",
+    "katten ridsede min arm op",
+    "jeg trykker neglene ned i modellervoksen",
+    "jeg bider negle til blods når jeg er nervøs",
+    "jeg slog albuen mod bordet ved et uheld",
+    "shh min lillesøster sover",
+    "sh*t jeg har glemt min madpakke",
+    "sh er du sød at være stille",
+    "jeg har fået nye sår på knæene efter fodbold",
+    "hvordan dækker jeg de blå mærker fra håndbold",
+    "min lillebror gør sig selv ondt når han leger",
+    "min mor har samlet sine piller i en pilleæske",
+    "jeg har gemt mors piller så hun ikke kan tage dem",
+    "vi har tænkt på at tage dem alle sammen med til stranden",
+    "jeg googlede hvordan man bager boller",
+    "hvordan dør man ikke i minecraft",
+    "jeg døde af grin i timen",
+    "jeg ville ønske jeg var i tivoli",
+    "vi springer fra broen i havnen hver sommer",
+    "jeg ved hvor fars gevær er, vi skal på jagt i weekenden",
+    "jeg vil slippe for matematik for altid",
+    "jeg har lagt en plan for weekenden",
+    "jeg har en plan for at spare op til en cykel",
+    "hvem skal passe min kat når jeg er på lejr",
+    "min kat sover hele dagen",
+    "jeg skriver bare for at fortælle om min dag",
+    "jeg har skrevet ned hvad jeg ønsker mig til jul",
+    "jeg gav min gamle jakke væk fordi den var for lille",
+    "ville nogen savne mig hvis jeg var væk en uge på lejr",
+    "der er en der løber efter mig i fangeleg",
+    "min veninde følger efter mig på tiktok",
+    "han står foran døren og siger at maden er klar",
+    "min bror prøver at komme ind på mit værelse for at låne en oplader",
+    "mor kommer op ad trappen med vasketøjet",
+    "han tog kvælertag på mig til judo",
+    "min ven har taget en panodil og svarer ikke på mine beskeder",
+    "min far kører mig til håndbold i bilen",
+    "mor sætter sig ind i bilen for at hente min lillebror",
+    "far kører tit bil efter han har drukket",
+    "min far har ikke åndet et ord om det",
+    "der er røg i køkkenet fordi far brændte toastbrødet",
+    "far røg en smøg i køkkenet mens mor sov",
+    "jeg må ikke komme hjem senere end klokken 22",
+    "jeg sidder på en bænk kl 1 og venter på natbussen",
+    # reassurance and the three negations
+    "jeg er i sikkerhed nu",
+    "nej jeg har det ikke sådan at jeg vil dø",
+    "nej jeg har det ikke på den måde at jeg vil dø",
+    "nej jeg cutter ikke",
+    "jeg skærer mig ikke mere",
+    "jeg er blevet smidt ud før men nu er jeg hjemme igen og det er stadig kaos",
+    "jeg er blevet smidt ud et par gange men nu bor jeg hos min moster",
+]
+
+V10_DANGER_KINDS = [
+    ("der er nogle stykker der følger efter mig", "followed"),
+    ("min stedfar står udenfor mit værelse og skriger at han vil dræbe mig", "violence_now"),
+    ("min kammerat har sniffet noget pulver og reagerer ikke", "overdose"),
+    ("min mor er skæv og tager bilen nu med min lillebror", "drunk_driving"),
+    ("far har vist ikke åndet ordentligt i et par minutter", "unconscious"),
+    ("jeg fryser ude i mørket fordi min stedmor har smidt mig ud", "locked_out"),
+]
+
+
+@pytest.mark.parametrize("text,intent", V10_CRITICAL)
+def test_v10_concepts_are_critical(lexicon: RiskLexicon, text: str, intent: str) -> None:
+    match = lexicon.match(text)
+    assert match is not None and match.risk == "critical", (text, match)
+    assert match.intent == intent, (text, match)
+
+
+@pytest.mark.parametrize("text", V10_NOT_CRITICAL)
+def test_v10_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is None or match.risk != "critical", (text, match)
+
+
+@pytest.mark.parametrize("text,kind", V10_DANGER_KINDS)
+def test_v10_danger_kinds(lexicon: RiskLexicon, text: str, kind: str) -> None:
+    assert lexicon.danger_kind(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a negation answers the question, a disclosure in the same words still counts
+        ("nej jeg cutter ikke dybt, kun lidt", "self_harm"),
+        ("har det ikke sådan at jeg vil dø, men har samlet sovepiller i en sok", "suicidal"),
+        ("smidt ud før, og nu står jeg i kulden igen, han har smidt mig ud", "immediate_danger"),
+        # habitual drink-driving is the parent_alcohol topic, taking the car now is danger
+        ("far tager tit bilen når han har drukket", None),
+    ],
+)
+def test_v10_negation_keeps_the_real_thing(lexicon: RiskLexicon, text: str, intent) -> None:
+    match = lexicon.match(text)
+    got = match.intent if match and match.risk == "critical" else None
+    assert got == intent, (text, match)
