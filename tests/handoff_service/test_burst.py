@@ -1,4 +1,5 @@
-"""A burst of young people never stalls the service: every request is answered, none with 5xx.
+"""A burst of young people never stalls the service: every request is answered, none with a 5xx
+other than the admission gate's Danish "try again" (which the page retries), and nothing is lost.
 
 The real server (uvicorn, worker threads, the connection pool) on loopback with SQLite, as
 `make run` starts it; 200 requests at the same moment on the routes a reconnecting chat page
@@ -18,7 +19,7 @@ import httpx
 import pytest
 import uvicorn
 
-from handoff_service.admission import CapacityError, check_capacity
+from handoff_service.admission import BUSY, CapacityError, check_capacity
 from handoff_service.config import Settings
 from handoff_service.main import create_app
 
@@ -75,29 +76,49 @@ def test_200_simultaneous_reconnects_are_all_answered_and_health_stays_up(live: 
 
 
 def test_200_simultaneous_messages_are_all_stored_and_answered(live: str):
+    """200 young people send at the same moment. Each is answered: the bot's reply, or, when
+    the machine is so loaded that a request waited out the admission gate, the gate's Danish
+    "try again" with Retry-After (never another 5xx). The chat page keeps such a message in the
+    box and sends it again with the same Idempotency-Key; here that retry is made, and in the
+    end every message is stored exactly once and answered."""
     with httpx.Client(base_url=live, timeout=30) as client:
         conversations = [client.post("/api/v1/conversations").json() for _ in range(BURST)]
+    keys = [f"burst-{n}" for n in range(BURST)]
 
-    async def write_all() -> list[httpx.Response]:
+    def send(client: httpx.AsyncClient, n: int):
+        c = conversations[n]
+        return client.post(
+            f"/api/v1/conversations/{c['id']}/messages",
+            json={"text": "min mor drikker igen"},
+            headers={"Authorization": f"Bearer {c['token']}", "Idempotency-Key": keys[n]},
+        )
+
+    async def write_all() -> tuple[list[httpx.Response], int]:
         limits = httpx.Limits(max_connections=BURST + 10, max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=live, timeout=60, limits=limits) as client:
-            return await asyncio.gather(
-                *(
-                    client.post(
-                        f"/api/v1/conversations/{c['id']}/messages",
-                        json={"text": "min mor drikker igen"},
-                        headers={"Authorization": f"Bearer {c['token']}"},
-                    )
-                    for c in conversations
-                )
-            )
+            answers = list(await asyncio.gather(*(send(client, n) for n in range(BURST))))
+            busy = 0
+            for _ in range(5):  # the page's retries, bounded
+                waiting = [n for n, r in enumerate(answers) if r.status_code == 503]
+                if not waiting:
+                    break
+                busy += len(waiting)
+                for n in waiting:
+                    answer = answers[n]
+                    assert answer.json()["detail"] == BUSY and "retry-after" in answer.headers
+                await asyncio.sleep(int(answers[waiting[0]].headers["retry-after"]))
+                again = await asyncio.gather(*(send(client, n) for n in waiting))
+                for n, answer in zip(waiting, again, strict=True):
+                    answers[n] = answer
+            return answers, busy
 
-    responses = asyncio.run(write_all())
+    responses, busy = asyncio.run(write_all())
+    print(f"gate's 503 answers, retried: {busy}")  # load-dependent: a figure, not an assertion
     assert [r.status_code for r in responses] == [200] * BURST
     # Rasa is not running here: each young person got the Danish fallback, with 112.
     assert all(any("112" in m["text"] for m in r.json()["messages"]) for r in responses)
     with httpx.Client(base_url=live, timeout=30) as client:
-        for c in conversations[:: BURST // 10]:
+        for c in conversations:
             stored = client.get(
                 f"/api/v1/conversations/{c['id']}",
                 headers={"Authorization": f"Bearer {c['token']}"},
