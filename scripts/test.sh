@@ -37,7 +37,7 @@ trap 'bash scripts/postgres.sh stop' EXIT
 PG_TEST_URL="$(bash scripts/postgres.sh start)"
 
 step "handoff service, faults under a minute (on PostgreSQL; make faults runs the slow ones), end-to-end tests"
-"$SERVICE_VENV/bin/python" -m pytest tests/handoff_service tests/e2e -q
+"$SERVICE_VENV/bin/python" -m pytest tests/handoff_service tests/e2e -q --durations=12
 TEST_DATABASE_URL="$PG_TEST_URL" "$SERVICE_VENV/bin/python" -m pytest tests/faults -q -m "not slow"
 
 step "the cluster: 2 service processes behind haproxy, 2 Rasa, PostgreSQL, Redis (tests/cluster, ~2-4 min)"
@@ -47,9 +47,9 @@ step "browser test tools (chromium, axe-core)"
 bash scripts/setup_browser.sh
 
 step "browser tests (Playwright on Debian's Chromium)"
-"$SERVICE_VENV/bin/python" -m pytest tests/browser -q
+"$SERVICE_VENV/bin/python" -m pytest tests/browser -q --durations=8
 
 step "handoff service against PostgreSQL (incl. 20 counsellors claiming 1,000 concurrently)"
-TEST_DATABASE_URL="$PG_TEST_URL" "$SERVICE_VENV/bin/python" -m pytest tests/handoff_service -q
+TEST_DATABASE_URL="$PG_TEST_URL" "$SERVICE_VENV/bin/python" -m pytest tests/handoff_service -q --durations=12
 
 log "all tests passed"
