@@ -263,7 +263,7 @@ def intents(settings: SettingsDep, user: TrainerDep) -> dict[str, Any]:
     return intent_view.summaries(settings.nlu_data_dir, registry.Paths.from_env().reports)
 
 
-@router.get("/trainer/intents/{intent}", responses=error_responses(401, 403, 404))
+@router.get("/trainer/intents/{intent}", responses=error_responses(401, 403, 404, 422))
 def intent_detail(intent: str, settings: SettingsDep, user: TrainerDep) -> dict[str, Any]:
     """One intent: its training examples, its cross-validation figures, what its examples were
     read as and which intents' examples were read as it, each with example pairs."""

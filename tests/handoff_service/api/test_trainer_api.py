@@ -91,6 +91,7 @@ def test_the_inbox_lists_open_items_lowest_confidence_first(client, trainer_head
         "label",
         "labelled_by",
         "labelled_at",
+        "exported_at",
     }
     assert item["day"] == TODAY.isoformat()
 
