@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.utils.browser import LAPTOP, PHONE, run_axe, shoot
+from tests.utils.clock import open_now_window
 from tests.utils.e2e import login
 
 pytestmark = pytest.mark.browser
@@ -52,16 +53,6 @@ def snap(page: Page, name: str, *, full_page: bool = False) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
     shoot(page, f"organisations-{name}", full_page=full_page)
-
-
-def open_now_window() -> tuple[str, str, str]:
-    """A shift from a few minutes ago to two hours on (never past midnight): open now."""
-    now = datetime.now(TZ)
-    starts = now - timedelta(minutes=5)
-    if starts.date() != now.date():
-        starts = now.replace(hour=0, minute=0)
-    ends = min(now + timedelta(hours=2), now.replace(hour=23, minute=59))
-    return now.date().isoformat(), starts.strftime("%H:%M"), ends.strftime("%H:%M")
 
 
 def make_organisation(

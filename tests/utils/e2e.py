@@ -110,7 +110,8 @@ def login(api: httpx.Client, username: str) -> dict[str, str]:
 def set_calendar(api: httpx.Client, *, open_now: bool) -> None:
     """Replace the calendar: a shift on now (open) or only one starting in three days (closed)."""
     from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
+
+    from tests.utils.clock import TZ, open_now_window
 
     admin = login(api, "demo-admin")
     calendar = api.get("/api/v1/shifts", headers=admin).json()
@@ -118,20 +119,18 @@ def set_calendar(api: httpx.Client, *, open_now: bool) -> None:
         api.delete(f"/api/v1/shifts/weekly/{shift['id']}", headers=admin)
     for exception in calendar["exceptions"]:
         api.delete(f"/api/v1/shifts/exceptions/{exception['id']}", headers=admin)
-    now = datetime.now(ZoneInfo("Europe/Copenhagen"))
-    starts = (
-        now - timedelta(hours=1)
-        if open_now
-        else (now + timedelta(days=3)).replace(hour=17, minute=0)
-    )
-    ends = starts + timedelta(hours=3 if open_now else 4)
+    if open_now:
+        on_date, starts_at, ends_at = open_now_window()
+    else:
+        in_three_days = (datetime.now(TZ) + timedelta(days=3)).date()
+        on_date, starts_at, ends_at = in_three_days.isoformat(), "17:00", "21:00"
     response = api.post(
         "/api/v1/shifts/exceptions",
         json={
-            "on_date": starts.date().isoformat(),
+            "on_date": on_date,
             "kind": "extra",
-            "starts_at": starts.strftime("%H:%M"),
-            "ends_at": ends.strftime("%H:%M"),
+            "starts_at": starts_at,
+            "ends_at": ends_at,
             "counsellors": 2,
         },
         headers=admin,

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
+from tests.utils.clock import open_now_window
 from tests.utils.service import start
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -107,21 +108,14 @@ def test_closing_today_closes_the_service_and_tells_the_bot(
     client: TestClient, admin_headers, internal_headers
 ):
     clear_weekly(client, admin_headers)
-    now = local_now()
-    # A short window around now, clamped to today: a shift may last at most 16 hours, so a
-    # whole-day window would be refused, and near midnight now +/- hours crosses the date.
-    starts = max(
-        (now - timedelta(hours=1)).replace(second=0, microsecond=0),
-        now.replace(hour=0, minute=0, second=0, microsecond=0),
-    )
-    ends = min(now + timedelta(hours=2), now.replace(hour=23, minute=59, second=0, microsecond=0))
+    on_date, starts_at, ends_at = open_now_window(local_now())
     extra = client.post(
         "/api/v1/shifts/exceptions",
         json={
-            "on_date": now.date().isoformat(),
+            "on_date": on_date,
             "kind": "extra",
-            "starts_at": starts.strftime("%H:%M"),
-            "ends_at": ends.strftime("%H:%M"),
+            "starts_at": starts_at,
+            "ends_at": ends_at,
             "counsellors": 2,
             "note": "Ekstra\u0000 vagt\n",
         },
@@ -133,7 +127,7 @@ def test_closing_today_closes_the_service_and_tells_the_bot(
     assert status["shift_open"] is True and status["counsellors_on_shift"] == 2
     closed = client.post(
         "/api/v1/shifts/exceptions",
-        json={"on_date": now.date().isoformat(), "kind": "closed", "note": "Lukket"},
+        json={"on_date": on_date, "kind": "closed", "note": "Lukket"},
         headers=admin_headers,
     )
     assert closed.status_code == 201, closed.text

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from handoff_service.domain.shifts import (
     DateException,
     WeeklyRule,
@@ -16,6 +18,7 @@ from handoff_service.domain.shifts import (
     shift_times_problem,
     shift_windows,
 )
+from tests.utils.clock import open_now_window
 
 CPH = ZoneInfo("Europe/Copenhagen")
 EVENINGS = [WeeklyRule(weekday, time(17), time(21), 2) for weekday in range(4)]  # Mon-Thu
@@ -95,3 +98,22 @@ def test_shift_time_rules_give_danish_reasons():
 def test_a_window_reads_as_danish_day_and_hours():
     window = shift_windows(EVENINGS, [], from_day=date(2026, 11, 24), days=1, tz=CPH)[0]
     assert danish_window(window, local(2026, 11, 23, 10, 0), CPH) == "i morgen kl. 17-21"
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [(2026, 12, 2, 0, 10), (2026, 12, 1, 12, 0), (2026, 12, 1, 23, 59), (2026, 10, 25, 2, 30)],
+    ids=["just-after-midnight", "midday", "a-minute-to-midnight", "summer-time-ends"],
+)
+def test_an_extra_shift_added_now_is_accepted_and_open_at_any_hour(moment):
+    """An admin who adds an extra shift for right now is never told the date has passed, and
+    the service is open at once, also when the shift runs past midnight."""
+    now = datetime(*moment, tzinfo=CPH)
+    on_date, starts_at, ends_at = open_now_window(now)
+    day = date.fromisoformat(on_date)
+    assert exception_date_problem(day, now.date()) is None
+    starts, ends = time.fromisoformat(starts_at), time.fromisoformat(ends_at)
+    assert shift_times_problem(starts, ends) is None
+    extra = DateException(day, "extra", starts, ends, 2)
+    status = shift_status(now.astimezone(UTC), [], [extra], CPH)
+    assert status.is_open and status.counsellors_on_shift == 2
