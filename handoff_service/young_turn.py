@@ -124,6 +124,11 @@ def earlier_turn(
     )
 
 
+class ConversationGone(LookupError):
+    """The conversation was deleted while its turn waited for the bot (the young person's own
+    deletion, or a purge): there is nobody left to answer. The message went with it."""
+
+
 def young_turn(
     session: Session,
     settings: Settings,
@@ -192,7 +197,9 @@ def young_turn(
     # changes are announced by its own route.
     session.expire_all()
     reread = session.get(Conversation, conversation_id)
-    assert reread is not None  # a conversation is never deleted while its turn runs
+    if reread is None:
+        session.rollback()
+        raise ConversationGone(conversation_id)
     conversation = reread
     before = (conversation.status, conversation.risk_rank)
     if not lines:

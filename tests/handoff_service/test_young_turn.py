@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from handoff_service import young_turn as turn_module
@@ -111,6 +111,29 @@ def test_a_kill_while_rasa_is_asked_leaves_the_crisis_queued_at_the_front(
     assert [(m.sender, m.text) for m in messages] == [("young", CRISIS)]
     assert stored.status == "queued" and stored.risk == "critical"
     assert "risk_lexicon" in stored.triage["reasons"]
+
+
+def test_a_conversation_deleted_while_rasa_is_asked_ends_the_turn_as_gone(
+    client, session, app_parts
+):
+    """A purge (or the young person's own deletion) while the bot thinks: the turn says the
+    conversation is gone (the route answers 404) instead of failing with a server error."""
+    settings, broker, texts = app_parts
+    conversation = new_conversation(session)
+    conversation_id = conversation.id
+
+    class DeletedMeanwhile(FakeRasa):
+        def send(self, conversation_id, text, quick=False):
+            with client.app.state.session_factory() as other:
+                other.execute(delete(Message).where(Message.conversation_id == conversation_id))
+                other.execute(delete(Conversation).where(Conversation.id == conversation_id))
+                other.commit()
+            return [BotLine("Hej")]
+
+    with pytest.raises(turn_module.ConversationGone):
+        young_turn(session, settings, broker, texts, conversation, NORMAL, rasa=DeletedMeanwhile())
+    with client.app.state.session_factory() as other:
+        assert other.get(Conversation, conversation_id) is None
 
 
 def test_rasa_down_answers_with_the_fallback_texts_as_before(client, session, app_parts):

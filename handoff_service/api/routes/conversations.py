@@ -15,6 +15,7 @@ from handoff_service import conversations as ops
 from handoff_service import organisations, views
 from handoff_service import queue as queue_ops
 from handoff_service.api.deps import (
+    NOT_FOUND,
     BrokerDep,
     RasaDep,
     RateLimitsDep,
@@ -61,7 +62,12 @@ from handoff_service.security import (
 from handoff_service.stale_claims import keep_alive
 from handoff_service.streams import conversation_owner, event_stream, reserve_stream
 from handoff_service.texts import emergency_numbers
-from handoff_service.young_turn import earlier_turn, store_bot_lines, young_turn
+from handoff_service.young_turn import (
+    ConversationGone,
+    earlier_turn,
+    store_bot_lines,
+    young_turn,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["young person"], responses=error_responses(503))
 logger = logging.getLogger(__name__)
@@ -222,6 +228,8 @@ def write_message(
     except SQLAlchemyError:
         limits.messages.refund(conversation.id)
         raise
+    except ConversationGone:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
 
 
 @router.post(
