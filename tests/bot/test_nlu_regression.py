@@ -132,3 +132,34 @@ def test_issue_11_crisis_messages_are_critical(agent: Agent, text: str) -> None:
 )
 def test_issue_11_ordinary_messages_are_not_critical(agent: Agent, text: str) -> None:
     assert parse(agent, text)["intent"]["name"] not in CRITICAL
+
+
+# What each of the bot's own quick replies means in its dialogue (bot/domain.yml buttons; the
+# chat page sends the title as if typed). A quick reply read as nlu_fallback would answer the
+# young person's own tap with "det forstod jeg ikke".
+QUICK_REPLY_INTENTS = {
+    "Ja, sæt mig i kø": {"request_human", "affirm"},
+    "Nej, ikke nu": {"deny"},
+    "Ja, jeg er i sikkerhed": {"affirm"},
+    "Nej, jeg er ikke i sikkerhed": {"deny", "immediate_danger"},
+}
+
+
+def test_every_quick_reply_of_the_bot_is_understood_as_what_it_says(agent: Agent) -> None:
+    import yaml
+
+    domain = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    buttons = {
+        button["title"]: button["payload"]
+        for variants in domain["responses"].values()
+        for variant in variants
+        for button in variant.get("buttons") or []
+    }
+    assert set(buttons) == set(QUICK_REPLY_INTENTS), "a quick reply without an expected intent"
+    misread = {}
+    for title, payload in buttons.items():
+        assert payload == title, f"{title!r}: the page sends the title, Rasa must get the same"
+        intent = parse(agent, title)["intent"]["name"]
+        if intent not in QUICK_REPLY_INTENTS[title]:
+            misread[title] = intent
+    assert misread == {}, misread
