@@ -83,7 +83,7 @@ promote: envs ## make the gated candidate the current model (RESTORE=<id>: an ol
 # The trainer's model loop on a tiny fixture with real processes and real trainings (2-5 min,
 # so not in make test): inbox, label, export, a worse candidate refused, a better one promoted,
 # restore; and the trainer page's model controls in Chromium (docs/trainer.md).
-test-model-loop: envs ## the label-train-compare-promote loop, API and browser (tiny fixture)
+test-model-loop: envs ## the label-train-compare-promote loop, API (also in make test) and browser (tiny fixture)
 	MODEL_LOOP=1 $(SERVICE_PY) -m pytest tests/e2e/test_model_loop.py -q
 	MODEL_LOOP=1 $(SERVICE_PY) -m pytest tests/browser/test_trainer.py -q -k train_compare_promote
 

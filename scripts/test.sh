@@ -36,8 +36,19 @@ step "PostgreSQL for the handoff service tests (Debian's server, temporary folde
 trap 'bash scripts/postgres.sh stop' EXIT
 PG_TEST_URL="$(bash scripts/postgres.sh start)"
 
-step "handoff service, faults under a minute (on PostgreSQL; make faults runs the slow ones), end-to-end tests"
-"$SERVICE_VENV/bin/python" -m pytest tests/handoff_service tests/e2e -q --durations=12
+# The in-process service tests run on two workers (each its own database); the ones marked
+# `alone` measure load or timing and run after them with the machine to themselves.
+service_tests() {
+  "$SERVICE_VENV/bin/python" -m pytest tests/handoff_service -q -n 2 --dist loadfile \
+    -m "not alone" --durations=12
+  "$SERVICE_VENV/bin/python" -m pytest tests/handoff_service -q -m alone
+}
+
+step "handoff service (SQLite), faults under a minute (on PostgreSQL; make faults runs the slow ones), end-to-end tests"
+service_tests
+# MODEL_LOOP=1: the trainer's whole loop on its tiny fixture (three real trainings, ~2 min) is
+# part of it; the page's own model test stays in make test-model-loop.
+MODEL_LOOP=1 "$SERVICE_VENV/bin/python" -m pytest tests/e2e -q --durations=12
 TEST_DATABASE_URL="$PG_TEST_URL" "$SERVICE_VENV/bin/python" -m pytest tests/faults -q -m "not slow"
 
 step "the cluster: 2 service processes behind haproxy, 2 Rasa, PostgreSQL, Redis (tests/cluster, ~2-4 min)"
@@ -50,6 +61,6 @@ step "browser tests (Playwright on Debian's Chromium)"
 "$SERVICE_VENV/bin/python" -m pytest tests/browser -q --durations=8
 
 step "handoff service against PostgreSQL (incl. 20 counsellors claiming 1,000 concurrently)"
-TEST_DATABASE_URL="$PG_TEST_URL" "$SERVICE_VENV/bin/python" -m pytest tests/handoff_service -q --durations=12
+TEST_DATABASE_URL="$PG_TEST_URL" service_tests
 
 log "all tests passed"

@@ -11,10 +11,10 @@ label's answer, a young person's
 turn is answered, the promotion is in the history with its figures and in the audit trail ->
 the old model is restored.
 
-The fixture (tests/e2e/model_loop_fixture/) trains in about 20 s, but the whole test took
-2 min 4 s on the 2-core machine at load average 2.5 and 5 min at load average 9, over the ~3 min
-`make test` can spend on it: it runs with MODEL_LOOP=1, which `make test-model-loop` sets
-(docs/trainer.md).
+The fixture (tests/e2e/model_loop_fixture/) trains in about 20 s; the whole test took 2 min 4 s
+on the 2-core machine at load average 2.5 and 5 min at load average 9. It runs with MODEL_LOOP=1,
+which `make test` sets for its end-to-end step and `make test-model-loop` sets too; a bare
+`pytest` skips it (docs/trainer.md).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(
         os.environ.get("MODEL_LOOP") != "1",
-        reason="three real trainings (2-5 min): make test-model-loop",
+        reason="three real trainings (2-5 min): make test or make test-model-loop",
     ),
 ]
 

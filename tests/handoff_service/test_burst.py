@@ -23,6 +23,9 @@ from handoff_service.admission import BUSY, CapacityError, check_capacity
 from handoff_service.config import Settings
 from handoff_service.main import create_app
 
+# Load and timing: make test runs these without a second pytest worker beside them.
+pytestmark = pytest.mark.alone
+
 BURST = 200
 
 

@@ -19,6 +19,9 @@ from handoff_service.migrations import upgrade_database
 from handoff_service.models import AuditEvent, Conversation, User
 from triage_core.risk import RISK_BY_RANK
 
+# Load and timing: make test runs these without a second pytest worker beside them.
+pytestmark = pytest.mark.alone
+
 COUNSELLORS = 20
 WAITING = 1_000
 

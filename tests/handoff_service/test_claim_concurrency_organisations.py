@@ -21,6 +21,9 @@ from handoff_service.migrations import upgrade_database
 from handoff_service.models import AuditEvent, Conversation, Organisation, User
 from triage_core.risk import RISK_BY_RANK
 
+# Load and timing: make test runs these without a second pytest worker beside them.
+pytestmark = pytest.mark.alone
+
 #: counsellors per organisation: 6 + 5 + 5 + 4 = 20
 STAFF = {"aaby": 6, "bakkeby": 5, "fjordby": 5, "faelles": 4}
 #: conversations waiting in each organisation's queue

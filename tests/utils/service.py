@@ -7,7 +7,7 @@ import socket
 from functools import lru_cache
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Engine
 
 INTERNAL_TOKEN = "internal-test-token-" + "x" * 20
@@ -15,7 +15,23 @@ DEMO_PASSWORD = "demo-test-password"  # noqa: S105 - test data
 
 
 def postgres_url() -> str | None:
-    return os.environ.get("TEST_DATABASE_URL") or None
+    """TEST_DATABASE_URL, or under pytest-xdist (`-n 2`) a database of the worker's own on the
+    same server, so two workers never drop each other's schema."""
+    url = os.environ.get("TEST_DATABASE_URL") or None
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _worker_database(url, worker) if url and worker else url
+
+
+@lru_cache
+def _worker_database(url: str, worker: str) -> str:
+    own = make_url(url).set(database=f"{make_url(url).database}_{worker}")
+    with _admin_engine(url).connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+        ).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+    return own.render_as_string(hide_password=False)
 
 
 @lru_cache
