@@ -135,28 +135,48 @@ def summaries(data_dir: Path, reports_dir: Path) -> dict[str, Any]:
     }
 
 
-def _confusions(
-    errors: list[dict[str, Any]],
-    mine: str,
-    other_key: str,
-    examples: dict[str, list[Example]],
-    pair_from: str,
-) -> list[dict[str, Any]]:
-    """Confusions of one direction, most frequent first, each with example pairs.
+def _grouped(errors: list[dict[str, Any]], key: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Errors grouped by the intent under `key`, most frequent first (then by name), at most
+    CONFUSIONS_SHOWN groups."""
+    counts = Counter(error[key] for error in errors)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:CONFUSIONS_SHOWN]
+    return [(other, [e for e in errors if e[key] == other]) for other, _ in ranked]
 
-    `mine` selects the errors (gold == intent, or predicted == intent); `other_key` names the
-    other side; a pair is the misread text and the nearest example of `pair_from`'s intent."""
-    counts = Counter(error[other_key] for error in errors)
-    out = []
-    for other, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:CONFUSIONS_SHOWN]:
-        misread = [e for e in errors if e[other_key] == other]
-        target = other if pair_from == "other" else mine
-        pairs = [
-            {"text": e["text"], "nearest": nearest(e["text"], examples.get(target, []))}
-            for e in misread[:PAIRS_PER_CONFUSION]
-        ]
-        out.append({"intent": other, "count": count, "pairs": pairs})
-    return out
+
+def _confusion(
+    other: str, misread: list[dict[str, Any]], paired_with: list[Example]
+) -> dict[str, Any]:
+    """One confusion: the other intent, how often, and example pairs (a misread text next to
+    the example of `paired_with` sharing most words with it)."""
+    pairs = [
+        {"text": e["text"], "nearest": nearest(e["text"], paired_with)}
+        for e in misread[:PAIRS_PER_CONFUSION]
+    ]
+    return {"intent": other, "count": len(misread), "pairs": pairs}
+
+
+def read_as(
+    intent: str, errors: list[dict[str, Any]], examples: dict[str, list[Example]]
+) -> list[dict[str, Any]]:
+    """What this intent's examples were taken for, each paired with that intent's nearest
+    example."""
+    own = [e for e in errors if e["gold"] == intent]
+    return [
+        _confusion(other, misread, examples.get(other, []))
+        for other, misread in _grouped(own, "predicted")
+    ]
+
+
+def taken_for(
+    intent: str, errors: list[dict[str, Any]], examples: dict[str, list[Example]]
+) -> list[dict[str, Any]]:
+    """Which other intents' examples were taken for this one, each paired with this intent's
+    nearest example."""
+    others = [e for e in errors if e["predicted"] == intent]
+    return [
+        _confusion(other, misread, examples.get(intent, []))
+        for other, misread in _grouped(others, "gold")
+    ]
 
 
 def detail(intent: str, data_dir: Path, reports_dir: Path) -> dict[str, Any]:
@@ -183,12 +203,8 @@ def detail(intent: str, data_dir: Path, reports_dir: Path) -> dict[str, Any]:
             "recall": figures.get("recall"),
             "f1": figures.get("f1"),
             "support": figures.get("support"),
-            "read_as": _confusions(
-                [e for e in errors if e["gold"] == intent], intent, "predicted", examples, "other"
-            ),
-            "taken_for": _confusions(
-                [e for e in errors if e["predicted"] == intent], intent, "gold", examples, "mine"
-            ),
+            "read_as": read_as(intent, errors, examples),
+            "taken_for": taken_for(intent, errors, examples),
         }
     return {
         "intent": intent,

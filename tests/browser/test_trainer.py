@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sqlite3
 import tempfile
 from contextlib import closing
@@ -462,3 +463,163 @@ def _trainer_login(api: httpx.Client) -> dict[str, str]:
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+# -- the per-intent view ("Emnerne i træningsdata", docs/trainer.md "One intent") -------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def repo_examples() -> dict[str, list[str]]:
+    """data/nlu as the stack's copy holds it at start: every intent's example texts."""
+    from triage_core.nlu_files import strip_entities, yaml_intents
+
+    examples: dict[str, list[str]] = {}
+    for path in sorted((REPO / "data" / "nlu").glob("*.yml")):
+        for intent, lines in yaml_intents(path.read_text(encoding="utf-8")):
+            examples.setdefault(intent, []).extend(strip_entities(x) for x in lines)
+    return examples
+
+
+def danish_count(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+def danish_decimal(value: float) -> str:
+    """Two decimals as the page's Intl.NumberFormat("da-DK") writes them: Chromium rounds the
+    shortest decimal of the number (0.835, not 0.83499...) half away from zero."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    shortest = Decimal(repr(value))
+    return str(shortest.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)).replace(".", ",")
+
+
+def open_intents(page: Page, base_url: str) -> None:
+    log_in(page, base_url, "demo-traener")
+    expect(page).to_have_url(f"{base_url}/trainer")
+    expect(page.get_by_role("heading", name="Emnerne i træningsdata")).to_be_visible()
+
+
+def test_every_intent_is_listed_and_one_shows_what_it_was_confused_with(contexts, base_url):
+    """The trainer sees each intent's examples and cross-validation F1, opens the intent the
+    last cross-validation got most wrong, and sees what it was read as with an example pair."""
+    import json
+
+    from triage_core.nlu_files import data_fingerprint
+    from triage_core.taxonomy import INTENTS
+
+    examples = repo_examples()
+    report = json.loads((REPO / "reports" / "cross_validation.json").read_text("utf-8"))
+    errors = report["errors"]
+    gold_counts: dict[str, int] = {}
+    for error in errors:
+        gold_counts[error["gold"]] = gold_counts.get(error["gold"], 0) + 1
+    intent = max(sorted(gold_counts), key=gold_counts.__getitem__)
+    misread = [e for e in errors if e["gold"] == intent]
+    read_as: dict[str, int] = {}
+    for error in misread:
+        read_as[error["predicted"]] = read_as.get(error["predicted"], 0) + 1
+    other = min(read_as, key=lambda name: (-read_as[name], name))
+
+    page = contexts.new_page(LAPTOP)
+    open_intents(page, base_url)
+    expect(page.locator("#cv-meta")).to_contain_text("Krydsvalidering i 5 dele")
+    expect(page.locator("#cv-meta")).to_contain_text(
+        f"på {danish_count(report['examples'])} eksempler"
+    )
+    # Marked as older than the data exactly when data/nlu changed after `make nlu-report`.
+    files = {p.name: p.read_text("utf-8") for p in (REPO / "data" / "nlu").glob("*.yml")}
+    older = " Træningsdata er ændret siden, så tallene er fra før ændringen."
+    if data_fingerprint(files) == report["data_fingerprint"]:
+        expect(page.locator("#cv-meta")).not_to_contain_text(older)
+    else:
+        expect(page.locator("#cv-meta")).to_contain_text(older)
+    expect(page.locator("#intent-list > li")).to_have_count(len(INTENTS))
+    for name in INTENTS:
+        row = page.locator(f"#intent-list button[data-intent='{name}']")
+        expect(row).to_contain_text(f"({name})")
+        expect(row).to_contain_text(f"{danish_count(len(examples.get(name, [])))} eksempler")
+        expect(row).to_contain_text(f"F1 {danish_decimal(report['per_intent'][name]['f1'])}")
+
+    button = page.locator(f"#intent-list button[data-intent='{intent}']")
+    button.click()
+    heading = page.locator("#intent-detail-heading")
+    expect(heading).to_contain_text(f"({intent})")
+    expect(heading).to_be_focused()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#intent-detail-figures")).to_contain_text(
+        f"{danish_count(len(examples[intent]))} eksempler"
+    )
+    first = page.locator("#read-as > li.confusion").first
+    times = "1 gang" if read_as[other] == 1 else f"{read_as[other]} gange"
+    expect(first.locator(".confusion-heading")).to_have_text(
+        re.compile(rf"^Læst som .+ \({other}\): {times}$")
+    )
+    # An example pair: one of its examples the model took for the other intent, next to the
+    # other intent's example most like it.
+    pair = first.locator(".pair").first
+    first_misread = next(e["text"] for e in misread if e["predicted"] == other)
+    expect(pair.locator("q").first).to_have_text(first_misread)
+    nearest_text = pair.locator("q").nth(1).inner_text()
+    assert nearest_text in examples[other], nearest_text
+    expect(page.locator("#taken-for > li").first).to_be_visible()
+
+    # Searching its examples: the count says how many of them hold the word.
+    word = "jeg"
+    holding = [x for x in examples[intent] if word in x.casefold()]
+    page.get_by_label("Søg i eksemplerne").fill(word)
+    expect(page.locator("#examples-count")).to_have_text(
+        f"{danish_count(len(holding))} af {danish_count(len(examples[intent]))} "
+        f"eksempler indeholder “{word}”."
+    )
+    expect(page.locator("#examples > li")).to_have_count(len(holding))
+    no_axe_violations(page, "trainer-intents-1280")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#intents").screenshot(path=str(SHOTS / "trainer-10-intents-1280.png"))
+
+
+def test_a_label_written_into_the_data_shows_under_its_intent_on_a_phone(
+    contexts, base_url, api, live_stack, fresh_inbox
+):
+    """Labelled on the page and written into data/nlu with the page's button: the intent has
+    one example more, the new text is among its examples, and the page says the
+    cross-validation figures are from before the change."""
+    examples = repo_examples()
+    known = {text.casefold() for texts in examples.values() for text in texts}
+    items = unsure_items(api, 2)
+    new = next((item for item in items if item["text"].casefold() not in known), None)
+    if new is None:
+        pytest.fail(f"every inbox text is in data/nlu already: {[i['text'] for i in items]}")
+    intent = "out_of_scope"
+    data_dir = Path(live_stack.service_env["NLU_DATA_DIR"])
+    before = {path: path.read_bytes() for path in data_dir.glob("*.yml")}
+    try:
+        labelled = api.post(
+            f"{INBOX}/{new['id']}/label", json={"intent": intent}, headers=trainer(api)
+        )
+        assert labelled.status_code == 200, labelled.text
+
+        page = contexts.new_page(PHONE, phone=True)
+        open_intents(page, base_url)
+        row = page.locator(f"#intent-list button[data-intent='{intent}']")
+        expect(row).to_contain_text(f"{danish_count(len(examples[intent]))} eksempler")
+        page.get_by_role("button", name="Skriv accepterede beskeder ind i træningsdata").click()
+        expect(page.get_by_text("1 besked er skrevet ind i træningsdata")).to_be_visible()
+        expect(row).to_contain_text(f"{danish_count(len(examples[intent]) + 1)} eksempler")
+        expect(page.locator("#cv-meta")).to_contain_text(
+            "Træningsdata er ændret siden, så tallene er fra før ændringen."
+        )
+        row.click()
+        page.get_by_label("Søg i eksemplerne").fill(new["text"])
+        found = page.locator("#examples > li", has_text=new["text"])
+        expect(found.first).to_be_visible()
+        no_sideways_scrolling(page)
+        no_axe_violations(page, "trainer-intents-360")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator("#intents").screenshot(path=str(SHOTS / "trainer-11-intents-export-360.png"))
+    finally:
+        for path in data_dir.glob("*.yml"):
+            if path not in before:
+                path.unlink()
+        for path, content in before.items():
+            path.write_bytes(content)

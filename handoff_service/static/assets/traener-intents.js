@@ -44,10 +44,13 @@ function showError(error, what) {
 }
 
 function intentRow(row) {
-  const label = `${intentWords(row.intent)}: ${COUNT.format(row.examples)} eksempler, F1 ${num(row.f1)}${row.thin ? ", tynde data" : ""}`;
-  const button = el("button", { className: "intent-pick-button", attrs: { type: "button", "data-intent": row.intent, "aria-label": label } }, [
+  // The visible text is the accessible name (no aria-label): what a screen reader says is what
+  // a sighted trainer reads, as WCAG 2.5.3 asks.
+  const button = el("button", { className: "intent-pick-button", attrs: { type: "button", "data-intent": row.intent } }, [
     el("span", { className: "intent-name", text: intentWords(row.intent) }),
+    " ",
     el("span", { className: "intent-figures", text: `${COUNT.format(row.examples)} eksempler · F1 ${num(row.f1)}` }),
+    row.thin ? " " : null,
     row.thin ? el("span", { className: "badge thin", text: "Tynde data" }) : null,
   ]);
   return el("li", {}, [button]);
