@@ -398,7 +398,7 @@ def test_admin_creates_a_user_disables_it_and_the_audit_trail_shows_it(contexts,
     today = datetime.now(TZ).date().isoformat()
     page.get_by_label("Fra dato").fill(today)
     page.get_by_label("Til og med dato").fill(today)
-    page.get_by_role("button", name="Vis").click()
+    page.get_by_role("button", name="Vis", exact=True).click()
     rows = page.locator("#audit-rows tr")
     expect(rows.filter(has_text=f"Bruger: {username}")).to_have_count(1)
     for line in rows.all():
@@ -408,13 +408,13 @@ def test_admin_creates_a_user_disables_it_and_the_audit_trail_shows_it(contexts,
     shoot(page, "admin-07-audit-filtered-1280")
 
     page.get_by_label("Handling").select_option(label="Oprettede en bruger")
-    page.get_by_role("button", name="Vis").click()
+    page.get_by_role("button", name="Vis", exact=True).click()
     expect(rows.filter(has_text=f"Bruger: {username}")).to_have_count(1)
     expect(rows.first).to_contain_text("Oprettede en bruger")
 
     # All of the admin's actions: created, disabled, enabled, password, role.
     page.get_by_label("Handling").select_option("")
-    page.get_by_role("button", name="Vis").click()
+    page.get_by_role("button", name="Vis", exact=True).click()
     about = rows.filter(has_text=f"Bruger: {username}")
     expect(about).to_have_count(5)
     for action in (
@@ -431,16 +431,16 @@ def test_admin_creates_a_user_disables_it_and_the_audit_trail_shows_it(contexts,
     page.get_by_label("Til og med dato").fill(
         (datetime.now(TZ) - timedelta(days=1)).date().isoformat()
     )
-    page.get_by_role("button", name="Vis").click()
+    page.get_by_role("button", name="Vis", exact=True).click()
     expect(page.locator("#a-to-error")).to_contain_text("skal ligge på eller efter")
     page.get_by_label("Til og med dato").fill(today)
-    page.get_by_role("button", name="Vis").click()
+    page.get_by_role("button", name="Vis", exact=True).click()
     shoot(page, "admin-08-audit-1280", full_page=True)
     no_axe_violations(page, "admin-audit-1280")
 
     open_section(phone, "Log")
     phone.get_by_label("Bruger", exact=True).select_option(label="demo-admin")
-    phone.get_by_role("button", name="Vis").click()
+    phone.get_by_role("button", name="Vis", exact=True).click()
     expect(phone.locator("#audit-rows tr").first).to_be_visible()
     no_sideways_scrolling(phone)
     shoot(phone, "admin-09-audit-360")
