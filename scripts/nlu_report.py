@@ -130,16 +130,29 @@ INDEPENDENT = {
     # categories; scored once after lexicon version 10 and the v10 data.
     "probe10": (
         TESTS / "nlu_probe10.yml",
-        "new (issue 11), scored once after lexicon v10 and v10 data",
+        "issue 11, scored once after lexicon v10 and v10 data; its misses were then read for "
+        "lexicon version 11 and the v11 data round (categories, not its wording)",
     ),
     "probe11": (
         TESTS / "nlu_probe11.yml",
-        "new (issue 11), scored once after lexicon v10 and v10 data",
+        "issue 11, scored once after lexicon v10 and v10 data; its misses were then read for "
+        "lexicon version 11 and the v11 data round (categories, not its wording)",
+    ),
+    # Two more files by two more separate writers (who saw neither data/nlu, the lexicon, the
+    # content nor the other files), written from a brief naming the intents and issue 11's
+    # categories; scored once after lexicon version 11 and the v11 data (2 December 2026).
+    "probe12": (
+        TESTS / "nlu_probe12.yml",
+        "new (issue 11), scored once after lexicon v11 and v11 data",
+    ),
+    "probe13": (
+        TESTS / "nlu_probe13.yml",
+        "new (issue 11), scored once after lexicon v11 and v11 data",
     ),
 }
 #: The files scored once after the data was final: the honest estimate (the confusion matrix and
 #: the headline goals use them when they exist).
-FINAL_FILES = ("probe10", "probe11")
+FINAL_FILES = ("probe12", "probe13")
 SHIPPED_CONFIG = ROOT / "bot" / "config.yml"
 WORK = ROOT / "results" / "nlu_report"
 DOC = ROOT / "docs" / "nlu.md"
@@ -1578,7 +1591,15 @@ What did not help, or was not tried:
   (data/nlu/everyday_v9.yml: short conversation control, service questions, sadness, anxiety,
   neglect, violence told as what happened), concepts and not their wording, so their figures are
   optimistic from then on. nlu_probe8 and nlu_probe9, by two more separate writers, were scored
-  once after version 9 and the v9 data were final: they are the honest estimate now.
+  once after version 9 and the v9 data were final; their misses guided lexicon version 10 and the
+  v10 data round. nlu_probe10 and nlu_probe11, by two more separate writers, were scored once after
+  version 10 and the v10 data; their misses then guided lexicon version 11 (danger told as a plea
+  or a scene happening now, self-harm and suicidal thoughts without the usual words, the verb
+  before the subject, dialect; violence that happened kept as violence) and the v11 data round
+  (data/nlu/everyday_v11.yml: the same on the crisis side, and on the normal side leaving in a
+  hurry, service channels, waiting, own use of pills, a sibling's use, shaking, guilt), concepts
+  and not their wording. nlu_probe12 and nlu_probe13, by two more separate writers, were scored
+  once after version 11 and the v11 data were final: they are the honest estimate now.
 """
 
 OUT_OF_SCOPE = """\

@@ -1175,3 +1175,117 @@ def test_v10_negation_keeps_the_real_thing(lexicon: RiskLexicon, text: str, inte
     match = lexicon.match(text)
     got = match.intent if match and match.risk == "critical" else None
     assert got == intent, (text, match)
+
+
+# v11: the categories the shipped pipeline missed on nlu_probe10/11 (said in new words here).
+V11_CRITICAL = [
+    # self-harm: inverted word order, wounds torn open, words carved, scars made, long sleeves,
+    # elastic, pinching, bruising one's legs, hair pulled out, a blade taken out, "is it normal",
+    # cutting again, dialect, English
+    ("i aftes skar jeg mig selv igen", "self_harm"),
+    ("jeg piller arrene op til de bløder", "self_harm"),
+    ("jeg har kradset bogstaver ind i mit lår", "self_harm"),
+    ("der er ridser på mine arme som jeg selv har lavet", "self_harm"),
+    ("jeg har langærmet på til idræt pga arrene", "self_harm"),
+    ("jeg knalder hårelastikken mod håndleddet til det brænder", "self_harm"),
+    ("jeg niver mig selv til det bliver blåt", "self_harm"),
+    ("jeg banker mine lår med en ske til de bliver blå", "self_harm"),
+    ("jeg rykker mine øjenvipper ud til det gør ondt", "self_harm"),
+    ("jeg skruede bladet ud af min skraber", "self_harm"),
+    ("er det forkert at skære i sig selv når man er 14", "self_harm"),
+    ("har skåret mig igen", "self_harm"),
+    ("a har skåre mæ sjæl", "self_harm"),
+    ("i sh again last night", "self_harm"),
+    ("hvis jeg ikke cutter så sover jeg ikke", "self_harm"),
+    # suicidal
+    ("hvis jeg døde ville ingen lægge mærke til det", "suicidal"),
+    ("vil nogen savne mig når jeg er død", "suicidal"),
+    ("jeg har planlagt det til weekenden", "suicidal"),
+    ("hvordan dør man uden at det gør ondt", "suicidal"),
+    ("jeg gider ikke leve mere", "suicidal"),
+    ("tror ikke jeg vil være her så meget længere", "suicidal"),
+    ("har tænkt på at styre ind i en mur med bilen", "suicidal"),
+    ("thinking about ending it tbh", "suicidal"),
+    ("når jeg er væk så bliver alt nemmere", "suicidal"),
+    ("jeg vil bare forsvinde for altid", "suicidal"),
+    ("det hele må bare slutte", "suicidal"),
+    ("det her bliver nok min sidste besked", "suicidal"),
+    ("det ville være nemmere for alle hvis jeg var død", "suicidal"),
+    ("jeg har prøvet før og jeg vil prøve igen", "suicidal"),
+    ("jeg håber ikke det er min lillesøster der finder mig", None),
+    ("hvis jeg ikke er her i morgen så undskyld", "suicidal"),
+    ("jeg er så træt af at eksistere", "suicidal"),
+    ("tror ik jeg bliver 16", "suicidal"),
+    ("jeg ved hvordan jeg skal gøre det", "suicidal"),
+    # danger now
+    ("hjælp min stedfar slår min mor", "immediate_danger"),
+    ("kom hurtigt", "immediate_danger"),
+    ("hjælp nu!!", "immediate_danger"),
+    ("ring til nogen han er helt vild og slår", "immediate_danger"),
+    ("han kyler glas efter os lige nu", "immediate_danger"),
+    ("han er i gang med at smadre hendes ansigt", "immediate_danger"),
+    ("han prøver at slå min dør ind", "immediate_danger"),
+    ("hun er fuld og hamrer på min dør", "immediate_danger"),
+    ("vi gemmer os i kælderen og han leder efter os", "immediate_danger"),
+    ("han klemmer hende om halsen", "immediate_danger"),
+    ("min stedfar har låst os inde", "immediate_danger"),
+    ("han har væltet min mor omkuld og sparker", "immediate_danger"),
+    ("far har kastet op og ligger helt stille", "immediate_danger"),
+    ("han står og tæver min bror", "immediate_danger"),
+    ("han har hende i et halsgreb", "immediate_danger"),
+    ("han sparker på badeværelsesdøren og siger han vil ind", "immediate_danger"),
+    ("mor er stiv og siger vi skal køre nu", "immediate_danger"),
+    ("han har sat sig bag rattet og er helt fuld", "immediate_danger"),
+    ("far har drukket og siger jeg skal med i bilen nu", "immediate_danger"),
+    ("han skubber mig ind i væggen lige nu", "immediate_danger"),
+]
+
+V11_NOT_CRITICAL = [
+    "nej ingen er i fare lige nu",
+    "nej der er ingen der er i fare",
+    "nej ingen slår nogen nu",
+    "nej jeg har ikke lyst til at gøre mig selv noget",
+    "jeg brændte mig på komfuret i går",
+    "jeg pillede skorpen af mit knæ efter jeg faldt på cyklen",
+    "jeg skrev et ord på min arm med kuglepen",
+    "katten kradsede mig på armen",
+    "er det normalt at skære sig på papir",
+    "jeg skar mig på en dåse da jeg lavede mad",
+    "min far slår mig når jeg ikke har gjort noget",
+    "hvis jeg dør af kedsomhed i timen er det lærerens skyld",
+    "vil du savne mig når jeg er væk på lejr",
+    "vi har planlagt det til fredag, det bliver en fed fest",
+    "jeg gider ikke være her mere, festen er kedelig",
+    "når jeg er væk på ferie skal min kat passes",
+    "det her er min sidste besked for i aften, godnat",
+    "hvis jeg ikke er her i morgen er det fordi jeg er syg",
+    "hjælp mig med mine lektier nu",
+    "kom hurtigt hjem sagde mor",
+    "han smadrer mig i fifa lige nu",
+    "min far kører tit bil når han har drukket",
+    "mor kører og hun har ikke drukket noget",
+    "tror ikke jeg bliver 180 cm",
+    "jeg er træt af at være mig",
+    "jeg ved godt hvordan jeg vil gøre det med fremlæggelsen",
+    "hvis i ikke hører fra mig igen er det fordi min telefon er taget",
+    "jeg har prøvet at ryge før",
+    "min mor kommer efter mig klokken fem",
+    "vi gemmer os for min lillebror i gemmeleg",
+    # violence that happened (the violence topic, high), not danger now
+    "min stedfar skubbede mig ind i væggen i lørdags",
+    "han låser mig inde på værelset som straf",
+    "min far brændte mig med en lighter engang",
+]
+
+
+@pytest.mark.parametrize("text,intent", V11_CRITICAL)
+def test_v11_concepts_are_critical(lexicon: RiskLexicon, text: str, intent) -> None:
+    match = lexicon.match(text)
+    got = match.intent if match and match.risk == "critical" else None
+    assert got == intent, (text, match)
+
+
+@pytest.mark.parametrize("text", V11_NOT_CRITICAL)
+def test_v11_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is None or match.risk != "critical", (text, match)
