@@ -542,7 +542,13 @@ def test_only_critical_rules_name_a_danger_kind() -> None:
 # --------------------------------------------------------------------------- #
 
 #: immediate_danger rules that are truly general (the dialogue's general guidance fits them).
-GENERAL_DANGER_RULES = {"danger_help_now", "danger_emoji", "danger_fire", "danger_v6_general"}
+GENERAL_DANGER_RULES = {
+    "danger_help_now",
+    "danger_emoji",
+    "danger_fire",
+    "danger_v6_general",
+    "danger_v11_plea",
+}
 
 
 def test_every_immediate_danger_rule_names_its_kind(lexicon: RiskLexicon) -> None:
@@ -1289,3 +1295,19 @@ def test_v11_concepts_are_critical(lexicon: RiskLexicon, text: str, intent) -> N
 def test_v11_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
     match = lexicon.match(text)
     assert match is None or match.risk != "critical", (text, match)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # the guidance must fit: a plea with blows is violence, a parent who vomited and lies
+        # still is unconsciousness, a bare plea gets the general guidance
+        ("hjælp min stedfar slår min mor", "violence_now"),
+        ("far har kastet op og ligger helt stille", "unconscious"),
+        ("hjælp nu!!", "general"),
+        ("hjælp hun er helt stiv", "general"),
+    ],
+)
+def test_v11_danger_kinds(lexicon: RiskLexicon, text: str, kind: str) -> None:
+    assert lexicon.match(text) is not None
+    assert lexicon.danger_kind(text) == kind
