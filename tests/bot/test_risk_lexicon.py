@@ -1223,6 +1223,9 @@ V11_CRITICAL = [
     ("jeg er så træt af at eksistere", "suicidal"),
     ("tror ik jeg bliver 16", "suicidal"),
     ("jeg ved hvordan jeg skal gøre det", "suicidal"),
+    # v12: the saved pills taken all at once tonight
+    ("jeg tror jeg tager dem allesammen i nat", "suicidal"),
+    ("jeg har samlet på sovepiller i flere måneder", "suicidal"),
     # danger now
     ("hjælp min stedfar slår min mor", "immediate_danger"),
     ("kom hurtigt", "immediate_danger"),
@@ -1281,6 +1284,9 @@ V11_NOT_CRITICAL = [
     "min stedfar skubbede mig ind i væggen i lørdags",
     "han låser mig inde på værelset som straf",
     "min far brændte mig med en lighter engang",
+    "min mor har gemt piller i lang tid",
+    "jeg tager pillerne i aften for hovedpine",
+    "jeg tror jeg tager dem med i morgen",
 ]
 
 
