@@ -74,7 +74,7 @@ class ContextCues:
     def from_dict(cls, data: Any, source: str = "<cues>") -> ContextCues:
         if not isinstance(data, dict) or not isinstance(data.get("cues"), list):
             raise ContextCueError(f"{source}: expected a mapping with a 'cues' list")
-        macros = RiskLexicon._compile_macros(data.get("macros") or {}, source)
+        macros, _needs = RiskLexicon._compile_macros(data.get("macros") or {}, source)
         cues = []
         for raw in data["cues"]:
             cue_id = raw.get("id") if isinstance(raw, dict) else None

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from re import Pattern
@@ -329,6 +329,126 @@ def _compile_regex(text: str, macros: Mapping[str, str], source: str) -> str:
     return "".join(out)
 
 
+# --------------------------------------------------------------------------- #
+# Prefilter: literal pieces a match must contain
+# --------------------------------------------------------------------------- #
+
+#: One requirement: at least one of these pieces occurs in the squeezed message.
+Requirement = frozenset[str]
+_RUN = re.compile(r"(.)\1+")
+_ASCII_PIECE = re.compile(r"[a-z0-9]+")
+
+
+def squeeze(normalised: str) -> str:
+    """``normalised`` with every run of one character cut to one ("sskaar" -> "skar")."""
+    return _RUN.sub(r"\1", normalised)
+
+
+def _word_piece(word: str) -> str:
+    """The longest plain-letter piece of a pattern word, squeezed ("skære" -> "sk").
+
+    A phrase word matches letter runs (``s+k+a+r+``), and æ/ø/å match several spellings, so
+    what every match of the word contains, once squeezed, is each run of plain letters."""
+    plain = word.translate(_PIECE_LETTERS)
+    pieces = _ASCII_PIECE.findall(squeeze(plain))
+    return max(pieces, key=len, default="")
+
+
+# å matches "a+", ø and ö match "o+" then maybe "e": the piece goes on after å, ends after ø;
+# æ and ä match "a", "ae" or "e", so they end a piece.
+_PIECE_LETTERS = str.maketrans({"å": "a", "ø": "o ", "ö": "o ", "æ": " ", "ä": " "})
+
+
+class _RequirementScanner:
+    """Reads a phrase pattern the way :class:`_PhraseParser` does, and collects what every match
+    must contain: for each obligatory element, a set of pieces one of which must occur in the
+    squeezed text. An element that cannot promise a piece (a gap, a short word) adds nothing,
+    so the requirements are necessary, never sufficient: the regex still decides."""
+
+    def __init__(self, text: str, macros: Mapping[str, tuple[Requirement, ...]]) -> None:
+        self.text = text
+        self.pos = 0
+        self.macros = macros
+
+    def sequence(self) -> list[Requirement]:
+        needs: list[Requirement] = []
+        while True:
+            while self.pos < len(self.text) and self.text[self.pos].isspace():
+                self.pos += 1
+            if self.pos >= len(self.text) or self.text[self.pos] in "|)":
+                return needs
+            element, optional = self.element()
+            if not optional:
+                needs.extend(element)
+
+    def element(self) -> tuple[list[Requirement], bool]:
+        char = self.text[self.pos]
+        element: list[Requirement] = []
+        if char == "*":
+            self.pos += 2 if self.text.startswith("**", self.pos) else 1
+            return [], True
+        if char == "(":
+            self.pos += 1
+            alternatives = [self.sequence()]
+            while self.pos < len(self.text) and self.text[self.pos] == "|":
+                self.pos += 1
+                alternatives.append(self.sequence())
+            self.pos += 1  # ")"
+            element = _either(alternatives)
+        elif char == "{":
+            end = self.text.find("}", self.pos)
+            element = list(self.macros.get(self.text[self.pos + 1 : end].strip(), ()))
+            self.pos = end + 1
+        else:
+            start = self.pos
+            while (
+                self.pos < len(self.text)
+                and not self.text[self.pos].isspace()
+                and self.text[self.pos] not in _SPECIAL
+            ):
+                self.pos += 1
+            piece = _word_piece(self.text[start : self.pos])
+            element = [frozenset({piece})] if len(piece) >= 2 else []
+        optional = self.pos < len(self.text) and self.text[self.pos] == "?"
+        if optional:
+            self.pos += 1
+        return element, optional
+
+
+def _either(alternatives: Sequence[Sequence[Requirement]]) -> list[Requirement]:
+    """What a choice of alternatives requires: one piece from each alternative's strongest
+    requirement, or nothing when some alternative requires nothing."""
+    chosen: set[str] = set()
+    for needs in alternatives:
+        if not needs:
+            return []
+        chosen |= min(needs, key=lambda need: (len(need), -min(len(p) for p in need)))
+    return [frozenset(chosen)]
+
+
+def _phrase_requirements(
+    text: str, macros: Mapping[str, tuple[Requirement, ...]]
+) -> tuple[Requirement, ...]:
+    return tuple(_RequirementScanner(_prepare_pattern_text(text), macros).sequence())
+
+
+def _pattern_requirements(
+    raw: str, default_kind: str, macros: Mapping[str, tuple[Requirement, ...]]
+) -> tuple[Requirement, ...]:
+    """What every match of a pattern contains (nothing promised for regex and emoji patterns)."""
+    raw = raw.strip()
+    if default_kind != "phrase" or raw.startswith("re:"):
+        return ()
+    return _phrase_requirements(raw, macros)
+
+
+def _key(needs: tuple[Requirement, ...]) -> Requirement | None:
+    """The requirement that rules a pattern out most often: long pieces, few of them."""
+    if not needs:
+        return None
+    return max(needs, key=lambda need: (min(len(piece) for piece in need), -len(need)))
+
+
 _BOUNDARY_START = r"(?<!\w)"
 _BOUNDARY_END = r"(?!\w)"
 
@@ -399,6 +519,9 @@ class RiskRule:
     unless: tuple[Pattern[str], ...] = field(default=())
     requires: tuple[Pattern[str], ...] = field(default=())
     danger: str | None = None
+    #: For each pattern, the literal pieces every match of it contains (see :func:`squeeze`);
+    #: the lexicon runs a pattern only on a message that has them. Empty: no prefilter.
+    needs: tuple[tuple[Requirement, ...], ...] = field(default=())
 
     @property
     def risk(self) -> str:
@@ -408,12 +531,17 @@ class RiskRule:
         """Whether an ``unless`` pattern of this rule matches anywhere in ``normalised``."""
         return any(p.search(normalised) for p in self.unless)
 
-    def find(self, normalised: str) -> str | None:
-        """The first matched fragment of ``normalised`` that survives ``unless``."""
+    def find(self, normalised: str, live: Container[int] | None = None) -> str | None:
+        """The first matched fragment of ``normalised`` that survives ``unless``.
+
+        ``live``, when given, holds the indices of the patterns worth running (the others lack
+        a literal piece every match of theirs contains): the answer is the same, only faster."""
         if self.requires and not any(p.search(normalised) for p in self.requires):
             return None
         blocked: list[tuple[int, int]] | None = None
-        for pattern in self.patterns:
+        for index, pattern in enumerate(self.patterns):
+            if live is not None and index not in live:
+                continue
             for hit in pattern.finditer(normalised):
                 start, end = hit.span()
                 if end == start:
@@ -473,6 +601,27 @@ class RiskLexicon:
             enumerate(self.rules),
             key=lambda item: (-risk_rank(item[1].risk), order.get(item[1].intent, 99), item[0]),
         )
+        # The prefilter: which patterns each literal piece lets run, and those that always run.
+        self._always: list[frozenset[int]] = []
+        self._owners: dict[str, list[tuple[int, int]]] = {}
+        for position, rule in enumerate(self.rules):
+            always = set(range(len(rule.patterns)))
+            for index, needs in enumerate(rule.needs):
+                key = _key(needs)
+                if key is not None:
+                    always.discard(index)
+                    for piece in key:
+                        self._owners.setdefault(piece, []).append((position, index))
+            self._always.append(frozenset(always))
+
+    def _live(self, squeezed: str) -> list[Container[int]]:
+        """For each rule, the indices of its patterns whose key piece is in the message."""
+        live: list[set[int]] = [set(always) for always in self._always]
+        for piece, owners in self._owners.items():
+            if piece in squeezed:
+                for position, index in owners:
+                    live[position].add(index)
+        return list(live)
 
     # -- loading ------------------------------------------------------------ #
 
@@ -488,7 +637,7 @@ class RiskLexicon:
     def from_dict(cls, data: Any, source: str = "<lexicon>") -> RiskLexicon:
         if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
             raise RiskLexiconError(f"{source}: expected a mapping with a 'rules' list")
-        macros = cls._compile_macros(data.get("macros") or {}, source)
+        macros, macro_needs = cls._compile_macros(data.get("macros") or {}, source)
         reassurance = tuple(
             _compile_pattern(p, "phrase", macros, f"{source}: reassurance")
             for p in _as_list(data.get("reassurance"), source, "reassurance")
@@ -531,31 +680,35 @@ class RiskLexicon:
                     f"{where}: emoji rules need 'requires' (a co-occurring word), "
                     "a lone emoji is too ambiguous"
                 )
+            unless = _as_list(raw.get("unless"), where, "unless")
+            critical = risk_of_intent(intent) == "critical"
             rules.append(
                 RiskRule(
                     rule_id=rule_id,
                     intent=intent,
                     kind=kind,
                     patterns=tuple(_compile_pattern(p, kind, macros, where) for p in patterns),
-                    unless=tuple(
-                        _compile_pattern(p, "phrase", macros, where)
-                        for p in _as_list(raw.get("unless"), where, "unless")
-                    )
-                    + (reassurance if risk_of_intent(intent) == "critical" else ()),
+                    unless=tuple(_compile_pattern(p, "phrase", macros, where) for p in unless)
+                    + (reassurance if critical else ()),
                     requires=tuple(
                         _compile_pattern(p, "phrase", macros, where)
                         for p in _as_list(raw.get("requires"), where, "requires")
                     ),
                     danger=danger,
+                    needs=tuple(_pattern_requirements(p, kind, macro_needs) for p in patterns),
                 )
             )
         return cls(rules, version=data.get("version"), reassurance=reassurance, hyperbole=hyperbole)
 
     @staticmethod
-    def _compile_macros(raw_macros: Any, source: str) -> dict[str, str]:
+    def _compile_macros(
+        raw_macros: Any, source: str
+    ) -> tuple[dict[str, str], dict[str, tuple[Requirement, ...]]]:
+        """Each macro's regex, and what every match of it contains (see :func:`squeeze`)."""
         if not isinstance(raw_macros, dict):
             raise RiskLexiconError(f"{source}: 'macros' must be a mapping")
         compiled: dict[str, str] = {}
+        needs: dict[str, tuple[Requirement, ...]] = {}
         # Macros may use macros defined above them.
         for name, alternatives in raw_macros.items():
             where = f"{source}: macro {name}"
@@ -568,7 +721,8 @@ class RiskLexicon:
             # Longer alternatives first so the reported fragment is the fullest one.
             order = sorted(range(len(items)), key=lambda i: -len(items[i]))
             compiled[str(name)] = "(?:" + "|".join(regexes[i] for i in order) + ")"
-        return compiled
+            needs[str(name)] = tuple(_either([_phrase_requirements(i, needs) for i in items]))
+        return compiled, needs
 
     # -- matching ----------------------------------------------------------- #
 
@@ -580,11 +734,16 @@ class RiskLexicon:
         normalised_lemmas = normalise(lemmas) if lemmas else ""
         if normalised_lemmas == normalised:
             normalised_lemmas = ""
+        live = self._live(squeeze(normalised))
+        live_lemmas = self._live(squeeze(normalised_lemmas)) if normalised_lemmas else live
         matches: list[RiskMatch] = []
-        for _, rule in self._ordered:
-            fragment = rule.find(normalised)
-            if fragment is None and normalised_lemmas and not rule.vetoed_by(normalised):
-                fragment = rule.find(normalised_lemmas)
+        for position, rule in self._ordered:
+            fragment = rule.find(normalised, live[position])
+            if fragment is None and normalised_lemmas:
+                fragment = rule.find(normalised_lemmas, live_lemmas[position])
+                # lemmatising rewrites the words unless patterns recognise: check as written
+                if fragment is not None and rule.vetoed_by(normalised):
+                    fragment = None
             if fragment is not None:
                 matches.append(
                     RiskMatch(rule.intent, rule.risk, rule.rule_id, fragment, rule.danger)
@@ -613,10 +772,15 @@ class RiskLexicon:
         normalised_lemmas = normalise(lemmas) if lemmas else ""
         if normalised_lemmas == normalised:
             normalised_lemmas = ""
-        for _, rule in self._ordered:
-            fragment = rule.find(normalised)
-            if fragment is None and normalised_lemmas and not rule.vetoed_by(normalised):
-                fragment = rule.find(normalised_lemmas)
+        live = self._live(squeeze(normalised))
+        live_lemmas = self._live(squeeze(normalised_lemmas)) if normalised_lemmas else live
+        for position, rule in self._ordered:
+            fragment = rule.find(normalised, live[position])
+            if fragment is None and normalised_lemmas:
+                fragment = rule.find(normalised_lemmas, live_lemmas[position])
+                # lemmatising rewrites the words unless patterns recognise: check as written
+                if fragment is not None and rule.vetoed_by(normalised):
+                    fragment = None
             if fragment is not None:
                 return RiskMatch(rule.intent, rule.risk, rule.rule_id, fragment, rule.danger)
         return None

@@ -6,6 +6,8 @@ the handoff service imports the same module when Rasa is down.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from triage_core.lexicon import (
@@ -1317,3 +1319,69 @@ def test_v11_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
 def test_v11_danger_kinds(lexicon: RiskLexicon, text: str, kind: str) -> None:
     assert lexicon.match(text) is not None
     assert lexicon.danger_kind(text) == kind
+
+
+# --------------------------------------------------------------------------- #
+# The prefilter: a pattern runs only on a message holding a literal piece of it
+# --------------------------------------------------------------------------- #
+
+
+def _unfiltered(lexicon: RiskLexicon) -> RiskLexicon:
+    rules = [dataclasses.replace(rule, needs=()) for rule in lexicon.rules]
+    return RiskLexicon(rules, lexicon.version, lexicon.reassurance, lexicon.hyperbole)
+
+
+def _table_texts() -> list[str]:
+    """Every message of this module's tables (positives, hard negatives, reassurance ...)."""
+    texts: list[str] = []
+    for value in list(globals().values()):
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    texts.append(item)
+                elif isinstance(item, tuple) and item and isinstance(item[0], str):
+                    texts.append(item[0])
+    return texts
+
+
+def _mangled_lemmas(text: str) -> str:
+    """A stand-in for spaCy's lemmas: other word forms, so the lemma pass is exercised."""
+    return " ".join(word[:-1] if len(word) > 4 else word + "e" for word in text.split())
+
+
+def test_the_prefilter_never_changes_an_answer(lexicon: RiskLexicon) -> None:
+    unfiltered = _unfiltered(lexicon)
+    texts = _table_texts()
+    assert len(texts) > 500
+    for text in texts:
+        for variant in (text, text.replace("å", "aa").replace("ø", "oe")):
+            lemmas = _mangled_lemmas(variant)
+            assert lexicon.match_all(variant) == unfiltered.match_all(variant), variant
+            assert lexicon.match_all(variant, lemmas) == unfiltered.match_all(variant, lemmas), (
+                variant
+            )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg vil skære i mig selv",
+        "jeg vil skaere i mig selv",
+        "jeg vil skere i mig selv",
+        "jeg vil sskkaree i migg selv",
+        "jeg vil dø nu",
+        "jeg vil doe nu",
+        "jeg vil doo nu",
+        "jeg vil do nuuu",
+        "han går amok",
+        "han gaar amok",
+        "han gar amokkk",
+    ],
+)
+def test_the_prefilter_keeps_every_spelling_a_pattern_accepts(text: str) -> None:
+    patterns = ["vil skære i {mig} selv", "vil dø nu", "(han|hun) går amok"]
+    rules = [{"id": "t", "intent": "suicidal", "kind": "phrase", "patterns": patterns}]
+    lexicon = _load(rules, macros={"mig": ["mig", "mæ"]})
+    assert all(rule.needs for rule in lexicon.rules)
+    assert lexicon.match(text) is not None, text
+    assert _unfiltered(lexicon).match(text) is not None, text
