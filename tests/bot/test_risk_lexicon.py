@@ -1220,7 +1220,7 @@ V11_CRITICAL = [
     ("det her bliver nok min sidste besked", "suicidal"),
     ("det ville være nemmere for alle hvis jeg var død", "suicidal"),
     ("jeg har prøvet før og jeg vil prøve igen", "suicidal"),
-    ("jeg håber ikke det er min lillesøster der finder mig", None),
+    ("jeg håber ikke det er min lillesøster der finder mig", "suicidal"),
     ("hvis jeg ikke er her i morgen så undskyld", "suicidal"),
     ("jeg er så træt af at eksistere", "suicidal"),
     ("tror ik jeg bliver 16", "suicidal"),
@@ -1319,6 +1319,81 @@ def test_v11_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
 def test_v11_danger_kinds(lexicon: RiskLexicon, text: str, kind: str) -> None:
     assert lexicon.match(text) is not None
     assert lexicon.danger_kind(text) == kind
+
+
+# v13: the categories nlu_probe12/13 missed after their one scoring (concepts, not their
+# wording), and the false alarms they showed.
+V13_CRITICAL = [
+    ("jeg piller i mine sår så de ikke kan hele", "self_harm"),
+    ("river skorperne af igen for at de aldrig skal hele", "self_harm"),
+    ("jeg lader ikke sårene hele", "self_harm"),
+    ("hvornår har i åbent i morgen for jeg ved ikke om jeg stadig er her", "suicidal"),
+    ("jeg ved ikke hvor længe jeg orker at leve", "suicidal"),
+    ("er jeg her overhovedet når i åbner", "suicidal"),
+    ("undskyld til alle. jeg tror jeg gør det i nat", "suicidal"),
+    ("jeg har bestemt at jeg gør det i aften. farvel", "suicidal"),
+    ("jeg håber ikke det bliver min mor der finder mig", "suicidal"),
+    ("han har låst mig inde til han har lært mig en lektie", "immediate_danger"),
+    ("min stedfar har låst mig inde og vil ikke lukke mig ud", "immediate_danger"),
+    ("far er kørt afsted med min lillebror og han er pissestiv", "immediate_danger"),
+    ("mor leder efter bilnøglerne og hun er helt væk", "immediate_danger"),
+    ("hun er stiv og har taget bilnøglerne", "immediate_danger"),
+    ("i took like 20 pills", "immediate_danger"),
+    ("i think i overdosed", "immediate_danger"),
+    ("jeg har taget 15 pills", "immediate_danger"),
+    ("please hjælp min far er gået amok", "immediate_danger"),
+    ("hjælp han er gået helt amok", "immediate_danger"),
+]
+
+V13_NOT_CRITICAL = [
+    "jeg ved ikke om jeg er her i morgen, jeg skal måske til min far",
+    "jeg ved ikke om jeg stadig er her på skolen til sommer",
+    "jeg tror jeg gør det i aften med lektierne",
+    "jeg håber min mor finder mig når vi leger gemmeleg",
+    "jeg pillede skorpen af mit knæ og nu bløder det lidt",
+    "i took 2 pills for my headache",
+    "far kørte med min lillebror til fodbold og han har ikke drukket",
+    "han tog nøglerne og gik, han var fuld i går",
+    "ja jeg er i sikkerhed, jeg har låst min dør og han er faldet i søvn",
+    "nu er han gået",
+    "jeg ville dø for en burger",
+    "mit hold tabte igen, jeg vil bare dø lol",
+    "jeg fik en flænge i knæet til håndbold og det blødte meget, skal det syes",
+    "han låste mig inde på værelset hele aftenen i lørdags",
+    "min far var ved at kvæle mig for en måned siden og jeg tænker på det hele tiden",
+]
+
+
+@pytest.mark.parametrize("text,intent", V13_CRITICAL)
+def test_v13_concepts_are_critical(lexicon: RiskLexicon, text: str, intent: str) -> None:
+    match = lexicon.match(text)
+    assert match is not None and match.risk == "critical" and match.intent == intent, (text, match)
+
+
+@pytest.mark.parametrize("text", V13_NOT_CRITICAL)
+def test_v13_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
+    match = lexicon.match(text)
+    assert match is None or match.risk != "critical", (text, match)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("far er kørt afsted med min lillebror og han er pissestiv", "drunk_driving"),
+        ("i took like 20 pills", "overdose"),
+        ("please hjælp min far er gået amok", "violence_now"),
+        ("min mor er faldet om efter hun har drukket en hel flaske", "unconscious"),
+    ],
+)
+def test_v13_danger_kinds(lexicon: RiskLexicon, text: str, kind: str) -> None:
+    assert lexicon.danger_kind(text) == kind
+
+
+def test_a_bleeding_wound_from_sport_is_still_an_emergency_while_it_bleeds(
+    lexicon: RiskLexicon,
+) -> None:
+    text = "min lillebror faldt på cyklen, slog panden, og den bløder helt vildt og vil ikke stoppe"
+    assert lexicon.danger_kind(text) == "bleeding"
 
 
 # --------------------------------------------------------------------------- #
