@@ -1343,6 +1343,16 @@ V13_CRITICAL = [
     ("jeg har taget 15 pills", "immediate_danger"),
     ("please hjælp min far er gået amok", "immediate_danger"),
     ("hjælp han er gået helt amok", "immediate_danger"),
+    ("ring efter nogen han er totalt flippet ud", "immediate_danger"),
+    ("jeg er ikke sikker på at jeg lever til i morgen", "suicidal"),
+    ("jeg har truffet min beslutning om i aften", "suicidal"),
+    ("jeg har ikke tænkt mig at vågne op igen", "suicidal"),
+    ("sårene får aldrig lov til at hele", "self_harm"),
+    ("i nat gjorde jeg ondt på mig selv", "self_harm"),
+    ("mor er lige kørt med min lillesøster og hun kan knap stå", "immediate_danger"),
+    ("i drank half a bottle and took a few pills", "immediate_danger"),
+    # a locked door is no reassurance while he is awake outside it
+    ("jeg har låst mig inde og han sover ikke, han står udenfor", "immediate_danger"),
 ]
 
 V13_NOT_CRITICAL = [
@@ -1361,6 +1371,11 @@ V13_NOT_CRITICAL = [
     "jeg fik en flænge i knæet til håndbold og det blødte meget, skal det syes",
     "han låste mig inde på værelset hele aftenen i lørdags",
     "min far var ved at kvæle mig for en måned siden og jeg tænker på det hele tiden",
+    "jeg ved ikke hvor længe jeg holder det ud at vente i kø",
+    "hvis i ikke hører fra mig er det fordi de har taget min mobil",
+    "jeg er ikke sikker på at jeg er her til sommer, vi flytter måske",
+    "ja jeg har låst mig inde på værelset og han sover nu",
+    "han har låst mig inde mange gange når han var fuld",
 ]
 
 
