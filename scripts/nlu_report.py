@@ -143,21 +143,29 @@ INDEPENDENT = {
     # categories; scored once after lexicon version 11 and the v11 data (2 December 2026).
     "probe12": (
         TESTS / "nlu_probe12.yml",
-        "new (issue 11), scored once after lexicon v11 and v11 data (lexicon v12 adds two "
-        "patterns after, which change the lexicon's answer on no message of this file)",
+        "issue 11, scored once after lexicon v11 and v11 data; its misses were then read for "
+        "lexicon version 13 and the v12 data round (categories, not its wording)",
     ),
     "probe13": (
         TESTS / "nlu_probe13.yml",
-        "new (issue 11), scored once after lexicon v11 and v11 data (lexicon v12 adds two "
-        "patterns after, which change the lexicon's answer on no message of this file)",
+        "issue 11, scored once after lexicon v11 and v11 data; its misses were then read for "
+        "lexicon version 13 and the v12 data round (categories, not its wording)",
     ),
-    # nlu_probe14.yml and nlu_probe15.yml (two more separate writers, 2 December 2026) are not
-    # listed yet on purpose: add them here, as "new", once the round after v11 is final, and
-    # score them once then. Until then nobody reads them.
+    # Two more files by two more separate writers (who saw neither data/nlu, the lexicon, the
+    # content nor the other files), written on 2 December 2026 and left unread until scored once
+    # after lexicon version 13 and the v12 data were final.
+    "probe14": (
+        TESTS / "nlu_probe14.yml",
+        "new (issue 11), scored once after lexicon v13 and v12 data",
+    ),
+    "probe15": (
+        TESTS / "nlu_probe15.yml",
+        "new (issue 11), scored once after lexicon v13 and v12 data",
+    ),
 }
 #: The files scored once after the data was final: the honest estimate (the confusion matrix and
 #: the headline goals use them when they exist).
-FINAL_FILES = ("probe12", "probe13")
+FINAL_FILES = ("probe14", "probe15")
 SHIPPED_CONFIG = ROOT / "bot" / "config.yml"
 WORK = ROOT / "results" / "nlu_report"
 DOC = ROOT / "docs" / "nlu.md"
@@ -576,6 +584,24 @@ def scores(gold: list[str], predicted: list[str]) -> dict[str, float]:
 # --------------------------------------------------------------------------- #
 # Runs
 # --------------------------------------------------------------------------- #
+
+
+def training_overlap(path: Path) -> tuple[int, int]:
+    """(messages of a test file that also occur in data/nlu, messages of the file)."""
+    from triage_core.nlu_files import normal, yaml_intents
+
+    trained = {
+        normal(example)
+        for data_file in sorted(NLU_DATA.glob("*.yml"))
+        for _, examples in yaml_intents(data_file.read_text(encoding="utf-8"))
+        for example in examples
+    }
+    texts = [
+        normal(example)
+        for _, examples in yaml_intents(path.read_text(encoding="utf-8"))
+        for example in examples
+    ]
+    return sum(text in trained for text in texts), len(texts)
 
 
 def independent_files() -> dict[str, Path]:
@@ -1042,6 +1068,14 @@ def independent_section(
             f"{pct(ship['false_alarm'])} / {pct(dflt['false_alarm'])} |"
         )
     out.append("")
+    shared = {name: training_overlap(path) for name, path in files.items()}
+    out += [
+        "Writers who never saw data/nlu still write some of the same everyday sentences "
+        '("jeg er så ked af det", "ok tak"). Messages that also occur word for word in '
+        "data/nlu (case and spacing ignored), counted and kept, since real users write them "
+        "too: " + ", ".join(f"{name} {n} of {total}" for name, (n, total) in shared.items()) + ".",
+        "",
+    ]
     shipped_runs = independent_runs(CANDIDATES["shipped"])
     for name in files:
         out += alarm_lines(
@@ -1604,7 +1638,18 @@ What did not help, or was not tried:
   (data/nlu/everyday_v11.yml: the same on the crisis side, and on the normal side leaving in a
   hurry, service channels, waiting, own use of pills, a sibling's use, shaking, guilt), concepts
   and not their wording. nlu_probe12 and nlu_probe13, by two more separate writers, were scored
-  once after version 11 and the v11 data were final: they are the honest estimate now.
+  once after version 11 and the v11 data; their misses then guided lexicon version 13 (wounds
+  kept open, a suicidal hint inside a service question, a decision said with a goodbye, a
+  punishing lock-in, a drunk parent driven off with a sibling, overdoses told in English, a plea
+  with someone raging; a lock-in or a choke on a day that has passed kept as violence) and the
+  v12 data round (data/nlu/everyday_v12.yml: the same, and on the normal side violence that
+  happened, when one can talk to a real counsellor, panic as breathlessness, jokes about dying
+  over sport or food), concepts and not their wording. Version 13 also gave the look-alikes
+  several rules shared one home each (macros), checked with scripts/lexicon_diff.py to change
+  no answer by itself, and a literal prefilter that skips patterns whose words are absent (same
+  answers, about four times faster on a 20-word message). nlu_probe14 and nlu_probe15, by two
+  more separate writers, were scored once after version 13 and the v12 data were final: they
+  are the honest estimate now.
 """
 
 OUT_OF_SCOPE = """\
