@@ -53,6 +53,10 @@ def ids(judge: Judge, bubbles: list[str]) -> list[str]:
         ("der er en mand der følger efter mig hjem fra stationen", "followed", "overdose"),
         ("min mor har smidt mig ud i nat og det fryser", "locked_out", "overdose"),
         ("jeg orker ikke mere og vil slå mig selv ihjel i aften", "suicidal", "violence_now"),
+        # a parent who vomited and lies still needs the recovery position, not a locked door
+        ("far har kastet op og ligger helt stille", "unconscious", "violence_now"),
+        # a bare plea says no kind: the general guidance, never one for a kind it did not name
+        ("hjælp nu!!", "general", "violence_now"),
     ],
 )
 def test_each_kind_of_danger_gets_its_own_guidance_number_first(api, judge, text, kind, forbidden):
