@@ -183,29 +183,42 @@ def _word_regex(word: str) -> str:
 
 
 class _PhraseParser:
-    """Recursive-descent parser for the phrase pattern syntax."""
+    """Recursive-descent parser for the phrase pattern syntax.
 
-    def __init__(self, text: str, macros: Mapping[str, str], source: str) -> None:
+    It returns the pattern's regex and, for the prefilter, what every match of it must contain:
+    for each obligatory element, a set of pieces one of which occurs in the squeezed text (see
+    :func:`squeeze`). An element that cannot promise a piece (a gap, a short word) adds nothing,
+    so the requirements are necessary, never sufficient: the regex still decides."""
+
+    def __init__(
+        self,
+        text: str,
+        macros: Mapping[str, str],
+        source: str,
+        macro_needs: Mapping[str, tuple[Requirement, ...]] | None = None,
+    ) -> None:
         self.text = text
         self.pos = 0
         self.macros = macros
+        self.macro_needs = macro_needs or {}
         self.source = source
 
     def error(self, message: str) -> RiskLexiconError:
         return RiskLexiconError(f"{self.source}: {message} in pattern {self.text!r}")
 
-    def parse(self) -> str:
-        result = self.sequence(top_level=True)
+    def parse(self) -> tuple[str, tuple[Requirement, ...]]:
+        regex, needs = self.sequence(top_level=True)
         if self.pos != len(self.text):
             raise self.error(f"unexpected {self.text[self.pos]!r}")
-        return result
+        return regex, tuple(needs)
 
     def skip_spaces(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
             self.pos += 1
 
-    def sequence(self, top_level: bool = False) -> str:
+    def sequence(self, top_level: bool = False) -> tuple[str, list[Requirement]]:
         elements: list[tuple[str, bool]] = []
+        needs: list[Requirement] = []
         while True:
             self.skip_spaces()
             if self.pos >= len(self.text):
@@ -215,20 +228,22 @@ class _PhraseParser:
                 if top_level:
                     raise self.error(f"unbalanced {char!r}")
                 break
-            elements.append(self.element())
+            regex, optional, element_needs = self.element()
+            elements.append((regex, optional))
+            if not optional:
+                needs.extend(element_needs)
         if not elements:
             raise self.error("empty phrase or alternative")
-        return _join_elements(elements)
+        return _join_elements(elements), needs
 
-    def element(self) -> tuple[str, bool]:
+    def element(self) -> tuple[str, bool, list[Requirement]]:
         char = self.text[self.pos]
-        optional = False
         if char == "*":
             if self.text.startswith("**", self.pos):
                 self.pos += 2
-                return _GAP_LONG, True
+                return _GAP_LONG, True, []
             self.pos += 1
-            return _GAP_SHORT, True
+            return _GAP_SHORT, True, []
         if char == "(":
             self.pos += 1
             alternatives = [self.sequence()]
@@ -238,7 +253,8 @@ class _PhraseParser:
             if self.pos >= len(self.text) or self.text[self.pos] != ")":
                 raise self.error("missing ')'")
             self.pos += 1
-            regex = "(?:" + "|".join(alternatives) + ")"
+            regex = "(?:" + "|".join(regex for regex, _ in alternatives) + ")"
+            needs = _either([needs for _, needs in alternatives])
         elif char == "{":
             end = self.text.find("}", self.pos)
             if end < 0:
@@ -247,6 +263,7 @@ class _PhraseParser:
             if name not in self.macros:
                 raise self.error(f"unknown macro {{{name}}}")
             regex = self.macros[name]
+            needs = list(self.macro_needs.get(name, ()))
             self.pos = end + 1
         elif char in "?}":
             raise self.error(f"unexpected {char!r}")
@@ -258,11 +275,14 @@ class _PhraseParser:
                 and self.text[self.pos] not in _SPECIAL
             ):
                 self.pos += 1
-            regex = _word_regex(self.text[start : self.pos])
-        if self.pos < len(self.text) and self.text[self.pos] == "?":
-            optional = True
+            word = self.text[start : self.pos]
+            regex = _word_regex(word)
+            piece = _word_piece(word)
+            needs = [frozenset({piece})] if len(piece) >= 2 else []
+        optional = self.pos < len(self.text) and self.text[self.pos] == "?"
+        if optional:
             self.pos += 1
-        return regex, optional
+        return regex, optional, needs
 
 
 def _join_elements(elements: Sequence[tuple[str, bool]]) -> str:
@@ -291,8 +311,14 @@ def _join_elements(elements: Sequence[tuple[str, bool]]) -> str:
     return "".join(pieces)
 
 
-def _compile_phrase(text: str, macros: Mapping[str, str], source: str) -> str:
-    return _PhraseParser(_prepare_pattern_text(text), macros, source).parse()
+def _compile_phrase(
+    text: str,
+    macros: Mapping[str, str],
+    source: str,
+    macro_needs: Mapping[str, tuple[Requirement, ...]] | None = None,
+) -> tuple[str, tuple[Requirement, ...]]:
+    """A phrase pattern's regex and the literal pieces every match of it contains."""
+    return _PhraseParser(_prepare_pattern_text(text), macros, source, macro_needs).parse()
 
 
 def _compile_regex(text: str, macros: Mapping[str, str], source: str) -> str:
@@ -359,62 +385,6 @@ def _word_piece(word: str) -> str:
 _PIECE_LETTERS = str.maketrans({"å": "a", "ø": "o ", "ö": "o ", "æ": " ", "ä": " "})
 
 
-class _RequirementScanner:
-    """Reads a phrase pattern the way :class:`_PhraseParser` does, and collects what every match
-    must contain: for each obligatory element, a set of pieces one of which must occur in the
-    squeezed text. An element that cannot promise a piece (a gap, a short word) adds nothing,
-    so the requirements are necessary, never sufficient: the regex still decides."""
-
-    def __init__(self, text: str, macros: Mapping[str, tuple[Requirement, ...]]) -> None:
-        self.text = text
-        self.pos = 0
-        self.macros = macros
-
-    def sequence(self) -> list[Requirement]:
-        needs: list[Requirement] = []
-        while True:
-            while self.pos < len(self.text) and self.text[self.pos].isspace():
-                self.pos += 1
-            if self.pos >= len(self.text) or self.text[self.pos] in "|)":
-                return needs
-            element, optional = self.element()
-            if not optional:
-                needs.extend(element)
-
-    def element(self) -> tuple[list[Requirement], bool]:
-        char = self.text[self.pos]
-        element: list[Requirement] = []
-        if char == "*":
-            self.pos += 2 if self.text.startswith("**", self.pos) else 1
-            return [], True
-        if char == "(":
-            self.pos += 1
-            alternatives = [self.sequence()]
-            while self.pos < len(self.text) and self.text[self.pos] == "|":
-                self.pos += 1
-                alternatives.append(self.sequence())
-            self.pos += 1  # ")"
-            element = _either(alternatives)
-        elif char == "{":
-            end = self.text.find("}", self.pos)
-            element = list(self.macros.get(self.text[self.pos + 1 : end].strip(), ()))
-            self.pos = end + 1
-        else:
-            start = self.pos
-            while (
-                self.pos < len(self.text)
-                and not self.text[self.pos].isspace()
-                and self.text[self.pos] not in _SPECIAL
-            ):
-                self.pos += 1
-            piece = _word_piece(self.text[start : self.pos])
-            element = [frozenset({piece})] if len(piece) >= 2 else []
-        optional = self.pos < len(self.text) and self.text[self.pos] == "?"
-        if optional:
-            self.pos += 1
-        return element, optional
-
-
 def _either(alternatives: Sequence[Sequence[Requirement]]) -> list[Requirement]:
     """What a choice of alternatives requires: one piece from each alternative's strongest
     requirement, or nothing when some alternative requires nothing."""
@@ -424,22 +394,6 @@ def _either(alternatives: Sequence[Sequence[Requirement]]) -> list[Requirement]:
             return []
         chosen |= min(needs, key=lambda need: (len(need), -min(len(p) for p in need)))
     return [frozenset(chosen)]
-
-
-def _phrase_requirements(
-    text: str, macros: Mapping[str, tuple[Requirement, ...]]
-) -> tuple[Requirement, ...]:
-    return tuple(_RequirementScanner(_prepare_pattern_text(text), macros).sequence())
-
-
-def _pattern_requirements(
-    raw: str, default_kind: str, macros: Mapping[str, tuple[Requirement, ...]]
-) -> tuple[Requirement, ...]:
-    """What every match of a pattern contains (nothing promised for regex and emoji patterns)."""
-    raw = raw.strip()
-    if default_kind != "phrase" or raw.startswith("re:"):
-        return ()
-    return _phrase_requirements(raw, macros)
 
 
 def _key(needs: tuple[Requirement, ...]) -> Requirement | None:
@@ -456,9 +410,22 @@ _BOUNDARY_END = r"(?!\w)"
 def _compile_pattern(
     raw: str, default_kind: str, macros: Mapping[str, str], source: str
 ) -> Pattern[str]:
+    return _compile_pattern_needs(raw, default_kind, macros, source)[0]
+
+
+def _compile_pattern_needs(
+    raw: str,
+    default_kind: str,
+    macros: Mapping[str, str],
+    source: str,
+    macro_needs: Mapping[str, tuple[Requirement, ...]] | None = None,
+) -> tuple[Pattern[str], tuple[Requirement, ...]]:
+    """A pattern and what every match of it contains (nothing promised for regex and emoji
+    patterns: the prefilter always runs them)."""
     if not isinstance(raw, str) or not raw.strip():
         raise RiskLexiconError(f"{source}: patterns must be non-empty strings, got {raw!r}")
     raw = raw.strip()
+    needs: tuple[Requirement, ...] = ()
     if raw.startswith("re:"):
         body = _compile_regex(raw[3:].strip(), macros, source)
     elif default_kind in ("regex", "dosage"):
@@ -467,9 +434,10 @@ def _compile_pattern(
         emoji = _prepare_pattern_text(raw).replace(" ", "")
         body = "\\s*".join(re.escape(c) for c in emoji)
     else:
-        body = _BOUNDARY_START + _compile_phrase(raw, macros, source) + _BOUNDARY_END
+        phrase, needs = _compile_phrase(raw, macros, source, macro_needs)
+        body = _BOUNDARY_START + phrase + _BOUNDARY_END
     try:
-        return re.compile(body)
+        return re.compile(body), needs
     except re.error as exc:
         raise RiskLexiconError(f"{source}: invalid pattern {raw!r}: {exc}") from exc
 
@@ -682,12 +650,15 @@ class RiskLexicon:
                 )
             unless = _as_list(raw.get("unless"), where, "unless")
             critical = risk_of_intent(intent) == "critical"
+            compiled = [
+                _compile_pattern_needs(p, kind, macros, where, macro_needs) for p in patterns
+            ]
             rules.append(
                 RiskRule(
                     rule_id=rule_id,
                     intent=intent,
                     kind=kind,
-                    patterns=tuple(_compile_pattern(p, kind, macros, where) for p in patterns),
+                    patterns=tuple(pattern for pattern, _ in compiled),
                     unless=tuple(_compile_pattern(p, "phrase", macros, where) for p in unless)
                     + (reassurance if critical else ()),
                     requires=tuple(
@@ -695,7 +666,7 @@ class RiskLexicon:
                         for p in _as_list(raw.get("requires"), where, "requires")
                     ),
                     danger=danger,
-                    needs=tuple(_pattern_requirements(p, kind, macro_needs) for p in patterns),
+                    needs=tuple(needs for _, needs in compiled),
                 )
             )
         return cls(rules, version=data.get("version"), reassurance=reassurance, hyperbole=hyperbole)
@@ -717,11 +688,11 @@ class RiskLexicon:
             items = _as_list(alternatives, where, name)
             if not items:
                 raise RiskLexiconError(f"{where}: empty macro")
-            regexes = [_compile_phrase(item, compiled, where) for item in items]
+            parsed = [_compile_phrase(item, compiled, where, needs) for item in items]
             # Longer alternatives first so the reported fragment is the fullest one.
             order = sorted(range(len(items)), key=lambda i: -len(items[i]))
-            compiled[str(name)] = "(?:" + "|".join(regexes[i] for i in order) + ")"
-            needs[str(name)] = tuple(_either([_phrase_requirements(i, needs) for i in items]))
+            compiled[str(name)] = "(?:" + "|".join(parsed[i][0] for i in order) + ")"
+            needs[str(name)] = tuple(_either([list(need) for _, need in parsed]))
         return compiled, needs
 
     # -- matching ----------------------------------------------------------- #
