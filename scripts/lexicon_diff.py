@@ -7,11 +7,12 @@ checked for what it changes, not only for the tests it passes.
                                                     # its literal prefilter (must never differ)
 
 It reads the training data (data/nlu) and the test files scripts/nlu_report.py scores
-(``INDEPENDENT``); a test file not listed there has not been scored yet and is left out, so
-nobody reads it before its one scoring. For every message whose answer differs (the riskiest
-rule that fires, on the text as written: the lemmas need spaCy, which only the bot has) it
-prints the file, the intent the message is labelled with, both answers and the message. The
-exit status is 1 when anything differs, so a refactoring can be checked in one call.
+(``INDEPENDENT``) except the round's ``FINAL_FILES``: those are listed before their one scoring
+and are left out unless ``--with-final`` is given (after that scoring), so nobody reads them
+before it. A test file not listed at all is left out too. For every message whose answer
+differs (the riskiest rule that fires, on the text as written: the lemmas need spaCy, which only
+the bot has) it prints the file, the intent the message is labelled with, both answers and the
+message. The exit status is 1 when anything differs, so a refactoring can be checked in one call.
 """
 
 from __future__ import annotations
@@ -33,14 +34,19 @@ from triage_core.lexicon import RiskLexicon, RiskMatch, default_lexicon_path  # 
 from triage_core.nlu_files import strip_entities, yaml_intents  # noqa: E402
 
 
-def scored_files() -> list[Path]:
-    """data/nlu's files and the test files the NLU report lists (the scored ones)."""
+def scored_files(with_final: bool = False) -> list[Path]:
+    """data/nlu's files and the test files the NLU report lists, without the round's files that
+    are scored once (``FINAL_FILES``) unless ``with_final``."""
     spec = importlib.util.spec_from_file_location("nlu_report", ROOT / "scripts" / "nlu_report.py")
     assert spec is not None and spec.loader is not None
     report = importlib.util.module_from_spec(spec)
     sys.modules["nlu_report"] = report  # its dataclasses look their module up
     spec.loader.exec_module(report)
-    tests = [Path(path) for path, _status in report.INDEPENDENT.values()]
+    tests = [
+        Path(path)
+        for name, (path, _status) in report.INDEPENDENT.items()
+        if with_final or name not in report.FINAL_FILES
+    ]
     return sorted((ROOT / "data" / "nlu").glob("*.yml")) + [p for p in tests if p.exists()]
 
 
@@ -78,11 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rules", action="store_true", help="a different rule with the same intent differs too"
     )
+    parser.add_argument(
+        "--with-final",
+        action="store_true",
+        help="also read the round's files scored once (only after their scoring)",
+    )
     args = parser.parse_args(argv)
     new = RiskLexicon.from_yaml()
     old = without_prefilter(new) if args.prefilter else lexicon_at(args.old)
     total = differ = 0
-    for name, intent, text in messages(scored_files()):
+    for name, intent, text in messages(scored_files(args.with_final)):
         total += 1
         before, after = old.match(text), new.match(text)
         if args.rules or args.prefilter:

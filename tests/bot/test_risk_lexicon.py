@@ -1292,35 +1292,6 @@ V11_NOT_CRITICAL = [
 ]
 
 
-@pytest.mark.parametrize("text,intent", V11_CRITICAL)
-def test_v11_concepts_are_critical(lexicon: RiskLexicon, text: str, intent) -> None:
-    match = lexicon.match(text)
-    got = match.intent if match and match.risk == "critical" else None
-    assert got == intent, (text, match)
-
-
-@pytest.mark.parametrize("text", V11_NOT_CRITICAL)
-def test_v11_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
-    match = lexicon.match(text)
-    assert match is None or match.risk != "critical", (text, match)
-
-
-@pytest.mark.parametrize(
-    ("text", "kind"),
-    [
-        # the guidance must fit: a plea with blows is violence, a parent who vomited and lies
-        # still is unconsciousness, a bare plea gets the general guidance
-        ("hjælp min stedfar slår min mor", "violence_now"),
-        ("far har kastet op og ligger helt stille", "unconscious"),
-        ("hjælp nu!!", "general"),
-        ("hjælp hun er helt stiv", "general"),
-    ],
-)
-def test_v11_danger_kinds(lexicon: RiskLexicon, text: str, kind: str) -> None:
-    assert lexicon.match(text) is not None
-    assert lexicon.danger_kind(text) == kind
-
-
 # v13: the categories nlu_probe12/13 missed after their one scoring (concepts, not their
 # wording), and the false alarms they showed.
 V13_CRITICAL = [
@@ -1379,14 +1350,87 @@ V13_NOT_CRITICAL = [
 ]
 
 
-@pytest.mark.parametrize("text,intent", V13_CRITICAL)
-def test_v13_concepts_are_critical(lexicon: RiskLexicon, text: str, intent: str) -> None:
+# v14: the categories nlu_probe14/15 missed after their one scoring (concepts in new wording),
+# and the false alarms they showed.
+V14_CRITICAL = [
+    ("skolen går fint men jeg skærer stadig", "self_harm"),
+    ("nogle gange slukker jeg en smøg på min arm", "self_harm"),
+    ("jeg har brug for at føle smerte for ikke at tænke", "self_harm"),
+    ("jeg straffer mig selv ved at skære", "self_harm"),
+    ("jeg har gemt et barberblad til når jeg får det dårligt", "self_harm"),
+    ("har ikke cuttet siden sommer men i går gjorde jeg det igen", "self_harm"),
+    ("jeg kradser i huden til den går i stykker", "self_harm"),
+    ("det var en god dag men i aften skar jeg igen i mig selv", "self_harm"),
+    ("i stedet for at drikke skærer jeg i stedet", "self_harm"),
+    ("i keep hurting myself", "self_harm"),
+    ("jeg ved præcis hvilken bro jeg vil springe ud fra", "suicidal"),
+    ("snart er jeg ikke en byrde for jer længere", "suicidal"),
+    ("jeg burde gøre min familie en tjeneste og forsvinde", "suicidal"),
+    ("ingen vil savne mig, jeg har tænkt mig at gøre det på fredag", "suicidal"),
+    ("jeg håber bussen rammer mig", "suicidal"),
+    ("jeg tænker på at styre cyklen ud foran en lastbil", "suicidal"),
+    ("jeg vil ikke vågne op igen", "suicidal"),
+    ("jeg kommer ikke til at være her til min fødselsdag", "suicidal"),
+    ("jeg har tabletter nok til at gøre en ende på det", "suicidal"),
+    ("ser ingen anden udvej end døden", "suicidal"),
+    ("jeg har stadig lyst til at dø selvom dagen var ok", "suicidal"),
+    ("jeg har sagt farvel til min mor i mine tanker", "suicidal"),
+    ("han råber og er på vej op mod mit værelse nu", "immediate_danger"),
+    ("hun har drukket for meget og nu vil hun ikke vågne", "immediate_danger"),
+    ("jeg tør ikke lave en lyd han står ude på gangen", "immediate_danger"),
+    ("mit liv er ok men lige nu slår min stedfar min mor", "immediate_danger"),
+    ("vi spiste pizza men nu er han fuld og han slår mig", "immediate_danger"),
+    ("min bror prøver at kvæle mig", "immediate_danger"),
+    ("han har slået hende og han er ikke stoppet", "immediate_danger"),
+    ("min ven skummer om munden efter han tog noget", "immediate_danger"),
+    ("han står og truer min mor og han har taget min mobil", "immediate_danger"),
+    ("min mor kører slalom på motorvejen og hun er stiv", "immediate_danger"),
+    ("min veninde har slugt piller og skrev farvel til mig", "immediate_danger"),
+    ("min lillebror har spist af fars medicin og vi aner ikke hvor mange", "immediate_danger"),
+    ("jeg tog nogle sovepiller med vodka og kan ikke holde mig vågen", "immediate_danger"),
+    ("de har smidt mig ud og jeg står på gaden uden jakke i nat", "immediate_danger"),
+]
+
+V14_NOT_CRITICAL = [
+    "nej jeg har aldrig tænkt på selvmord",
+    "jeg har ikke lyst til at dø",
+    "nej ingen er bevidstløs",
+    "min far mistede kørekortet for spritkørsel men kører stadig nogle gange efter han har drukket",
+    "matte kommer til at slå mig ihjel",
+    "den prøve slår mig ihjel af stress",
+    "serien var så kedelig at jeg ville skyde mig selv lol",
+    "jeg skærer stadig grøntsager til aftensmaden",
+    "jeg ved hvor jeg vil hoppe ud fra på badebroen i sommer",
+    "snart er jeg ikke et problem for mine forældre længere når jeg flytter hjemmefra",
+    "jeg kommer ikke til at være her til jul fordi vi skal til thailand",
+    "jeg gider ikke vågne i morgen til skole",
+    "min mor sagde farvel til mig i lufthavnen for sidste gang i et halvt år",
+    "han prøver altid at slå mig når han er fuld",
+    "han står og truer med at smide mig ud",
+    "han har taget min telefon og truer med at jeg ikke får den igen",
+    "min hund skummer om munden efter den har løbet",
+    "min næse bliver ved med at bløde efter fodbold",
+    "jeg tog mine allergipiller med et glas vand",
+    "I cut myself on paper lol",
+    "min mor og jeg ser på livet og jeg vil ud af det her forhold",
+    "han kører zigzag på cyklen fordi han er fuld af energi",
+    "jeg håber bussen kører mig hjem i aften",
+    "jeg håber ikke bussen rammer mig i hovedet med døren igen haha",
+]
+
+# One test per kind of table: the version that added an entry is said by the table's name.
+CONCEPTS_CRITICAL = V11_CRITICAL + V13_CRITICAL + V14_CRITICAL
+CONCEPTS_NOT_CRITICAL = V11_NOT_CRITICAL + V13_NOT_CRITICAL + V14_NOT_CRITICAL
+
+
+@pytest.mark.parametrize("text,intent", CONCEPTS_CRITICAL)
+def test_concepts_are_critical(lexicon: RiskLexicon, text: str, intent: str) -> None:
     match = lexicon.match(text)
     assert match is not None and match.risk == "critical" and match.intent == intent, (text, match)
 
 
-@pytest.mark.parametrize("text", V13_NOT_CRITICAL)
-def test_v13_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
+@pytest.mark.parametrize("text", CONCEPTS_NOT_CRITICAL)
+def test_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
     match = lexicon.match(text)
     assert match is None or match.risk != "critical", (text, match)
 
@@ -1394,13 +1438,29 @@ def test_v13_hard_negatives_stay_out(lexicon: RiskLexicon, text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
+        # the guidance must fit: a plea with blows is violence, a parent who vomited and lies
+        # still is unconsciousness, a bare plea gets the general guidance (v11)
+        ("hjælp min stedfar slår min mor", "violence_now"),
+        ("far har kastet op og ligger helt stille", "unconscious"),
+        ("hjælp nu!!", "general"),
+        ("hjælp hun er helt stiv", "general"),
+        # v13
         ("far er kørt afsted med min lillebror og han er pissestiv", "drunk_driving"),
         ("i took like 20 pills", "overdose"),
         ("please hjælp min far er gået amok", "violence_now"),
         ("min mor er faldet om efter hun har drukket en hel flaske", "unconscious"),
+        # v14
+        ("hun har drukket for meget og nu vil hun ikke vågne", "unconscious"),
+        ("min ven skummer om munden efter han tog noget", "unconscious"),
+        ("min lillebror har spist af fars medicin og vi aner ikke hvor mange", "overdose"),
+        ("min søster har skåret sig dybt og det stopper ikke med at bløde", "bleeding"),
+        ("min mor kører slalom på motorvejen og hun er stiv", "drunk_driving"),
+        ("de har smidt mig ud og jeg står på gaden uden jakke i nat", "locked_out"),
+        ("han prøver at slå min mor", "violence_now"),
     ],
 )
-def test_v13_danger_kinds(lexicon: RiskLexicon, text: str, kind: str) -> None:
+def test_danger_kinds_fit(lexicon: RiskLexicon, text: str, kind: str) -> None:
+    assert lexicon.match(text) is not None
     assert lexicon.danger_kind(text) == kind
 
 
