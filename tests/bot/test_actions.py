@@ -289,6 +289,43 @@ def test_a_knife_after_a_violence_message_gets_the_weapon_guidance(monkeypatch):
     assert slot(events, "danger_kind") == "weapon"
 
 
+@pytest.mark.parametrize(
+    ("first", "again", "kind"),
+    [
+        (
+            "hjælp min far slår min mor lige nu",
+            "jeg har låst mig inde og han står udenfor og råber",
+            "violence_now",
+        ),
+        ("min mor er bevidstløs", "hun trækker vejret men vågner stadig ikke", "unconscious"),
+        ("jeg har taget 20 panodiler", "jeg har taget flere piller nu", "overdose"),
+    ],
+)
+def test_the_same_danger_said_again_gets_the_next_guidance_not_a_copy(
+    monkeypatch, first, again, kind
+):
+    FakeService(CLOSED).install(monkeypatch)
+    first_messages, first_events = respond(tracker("immediate_danger", first))
+    assert slot(first_events, "danger_kind") == kind
+    messages, events = respond(
+        tracker(
+            "immediate_danger",
+            again,
+            slots={
+                "risk": "critical",
+                "danger_kind": kind,
+                "handed_off": True,
+                "content_given": given_items(first_events),
+            },
+        )
+    )
+    said = [m["text"] for m in messages if m.get("text")]
+    assert "112" in said[0]  # the number still comes first
+    assert not set(said) & {m["text"] for m in first_messages if m.get("text")}, said
+    assert slot(events, "danger_kind") == kind
+    assert len(messages) <= 3
+
+
 def test_crisis_still_gives_numbers_when_the_queue_is_down(monkeypatch):
     FakeService(CLOSED, fail=True).install(monkeypatch)
     messages, _ = respond(tracker("immediate_danger", "min mor trækker ikke vejret"))

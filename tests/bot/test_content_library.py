@@ -28,7 +28,7 @@ from triage_core.content_library import (  # noqa: E402
 from triage_core.risk import CRITICAL_INTENTS  # noqa: E402
 from triage_core.taxonomy import TOPIC_INTENTS  # noqa: E402
 
-TODAY = date(2026, 12, 1)
+TODAY = date(2026, 12, 2)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -277,9 +277,15 @@ def test_check_fails_when_a_topic_has_fewer_than_two_psychoeducation_items(capsy
 
 
 def test_check_fails_when_a_critical_intent_has_no_emergency_item(capsys, content_dir):
-    for item_id in ("crisis_self_harm", "crisis_self_harm_followup", "crisis_overdose"):
+    for item_id in (
+        "crisis_self_harm",
+        "crisis_self_harm_followup",
+        "crisis_overdose",
+        "crisis_overdose_followup",
+        "crisis_bleeding",
+        "crisis_bleeding_followup",
+    ):
         edit_item(content_dir, item_id, review_by=date(2026, 1, 31))
-    edit_item(content_dir, "crisis_bleeding", review_by=date(2026, 1, 31))
     code, lines = run_check(capsys, content_dir)
     assert code == 1
     assert any(":intent:self_harm: needs 1 approved emergency" in line for line in lines), lines
