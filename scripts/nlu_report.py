@@ -156,16 +156,29 @@ INDEPENDENT = {
     # after lexicon version 13 and the v12 data were final.
     "probe14": (
         TESTS / "nlu_probe14.yml",
-        "new (issue 11), scored once after lexicon v13 and v12 data",
+        "issue 11, scored once after lexicon v13 and v12 data; its misses were then read for "
+        "lexicon version 14 and the v13 data round (categories, not its wording)",
     ),
     "probe15": (
         TESTS / "nlu_probe15.yml",
-        "new (issue 11), scored once after lexicon v13 and v12 data",
+        "issue 11, scored once after lexicon v13 and v12 data; its misses were then read for "
+        "lexicon version 14 and the v13 data round (categories, not its wording)",
+    ),
+    # Two more files by two more separate writers (who saw neither data/nlu, the lexicon, the
+    # content nor the other files), written on 2 December 2026 (second session) and committed
+    # unread; scored once after lexicon version 14 and the v13 data were final.
+    "probe16": (
+        TESTS / "nlu_probe16.yml",
+        "new (issue 11), scored once after lexicon v14 and v13 data",
+    ),
+    "probe17": (
+        TESTS / "nlu_probe17.yml",
+        "new (issue 11), scored once after lexicon v14 and v13 data",
     ),
 }
 #: The files scored once after the data was final: the honest estimate (the confusion matrix and
 #: the headline goals use them when they exist).
-FINAL_FILES = ("probe14", "probe15")
+FINAL_FILES = ("probe16", "probe17")
 SHIPPED_CONFIG = ROOT / "bot" / "config.yml"
 WORK = ROOT / "results" / "nlu_report"
 DOC = ROOT / "docs" / "nlu.md"
@@ -1648,8 +1661,17 @@ What did not help, or was not tried:
   several rules shared one home each (macros), checked with scripts/lexicon_diff.py to change
   no answer by itself, and a literal prefilter that skips patterns whose words are absent (same
   answers, about four times faster on a 20-word message). nlu_probe14 and nlu_probe15, by two
-  more separate writers, were scored once after version 13 and the v12 data were final: they
-  are the honest estimate now.
+  more separate writers, were scored once after version 13 and the v12 data; their misses then
+  guided lexicon version 14 (self-harm told with "still", the verb first or after a good day,
+  burning with a cigarette, pain wanted to feel; suicidal thoughts as a place to jump from, soon
+  no problem for anyone, a wish to be hit by a car, a goodbye said in one's head; danger now
+  after an ordinary first clause, "he is still at it", threats while the phone is taken, foaming
+  at the mouth, a drunk driving in zigzags; denials naming the danger and exam hyperbole kept
+  out) and the v13 data round (data/nlu/everyday_v13.yml: the same, and on the normal side
+  slang thanks and goodbyes, a parent's hidden bottles or pills, habitual drink-driving, a
+  sibling's drinking, contraception), concepts and not their wording. nlu_probe16 and
+  nlu_probe17, by two more separate writers, were committed unread and scored once after
+  version 14 and the v13 data were final: they are the honest estimate now.
 """
 
 OUT_OF_SCOPE = """\
