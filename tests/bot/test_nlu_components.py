@@ -126,3 +126,14 @@ def test_e5_caches_training_vectors_and_gives_live_messages_the_same(e5) -> None
     (live,) = tokenized("jeg er så bange for min stedfar")
     e5.process([live])
     np.testing.assert_allclose(sentence_vector(live), sentence_vector(training[0]), atol=1e-5)
+
+
+def test_e5_training_on_two_threads_gives_the_vectors_live_messages_get_on_one(e5) -> None:
+    # Training embeds on train_threads (the run has the machine), a live message on threads: a
+    # model must see the same vector for the same text either way, cache or no cache.
+    assert e5.train_threads == 2 and e5.threads == 1
+    e5.cache_file = None
+    text = "min far har drukket og jeg tør ikke sove"
+    trained = e5.embed([text], threads=e5.train_threads)
+    live = e5.embed([text])
+    np.testing.assert_allclose(trained, live, atol=1e-5)
